@@ -1,0 +1,50 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from api.config import Config
+from api.problems import PROBLEM_TYPES, register_problem_handlers
+from api.routes import health, log
+from api.services import Services, open_services
+from api.smorest import Api
+
+__all__ = ["MAX_REQUEST_BYTES", "create_app"]
+
+# Large enough for a 10,000-row CSV batch of awards; anything bigger is refused (413).
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+def create_app(config: Config | None = None, *, services: Services | None = None) -> Flask:
+    """Build the app; opens the services unless the caller passes them in."""
+    config = config or Config.from_env()
+    services = services or open_services(config)
+
+    app = Flask(__name__)
+    app.config.update(
+        CREDBANK_BASE_URL=config.base_url,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        API_TITLE="credbank",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["credbank"] = services
+
+    api = Api(app)
+    api.register_blueprint(health.blp)
+    api.register_blueprint(log.blp)
+    register_problem_handlers(app)
+
+    @app.get("/problems")
+    def problem_types() -> dict[str, object]:
+        """The problem types this service answers with (RFC 9457 §3.1.1)."""
+        return {
+            code: {"status": status, "title": title}
+            for code, (status, title) in PROBLEM_TYPES.items()
+        }
+
+    return app

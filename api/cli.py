@@ -1,0 +1,315 @@
+"""The `credbank` command line (DESIGN §9).
+
+Every command answers bad input with one line on stderr and exit code 2; commands that
+check something exit 0 when it holds and 1 when it does not.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import json
+import logging
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.config import Config
+from keys import CredbankError, Database, StoredKey
+from ledger import (
+    FormatError,
+    LedgerError,
+    NoteVerifier,
+    TLogProof,
+    canonical_entry,
+    leaf_hash,
+    verify_tlog_proof,
+)
+from ledger.audit import audit_log
+from ledger.monitor import MonitorError, MonitorState, poll_log
+
+__all__ = ["main"]
+
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
+# Upper bound on files the commands read (proofs, entries, keys): far above any real
+# one, far below what would hurt.
+_MAX_INPUT_BYTES = 1024 * 1024
+
+logger = logging.getLogger(__name__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `credbank` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code = cli.main(args=argv, prog_name="credbank", standalone_mode=False)
+    except click.UsageError as exc:
+        _fail(exc.format_message(), EXIT_USAGE)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except click.Abort:
+        _fail("interrupted", 130)
+    except CredbankError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except SQLAlchemyError as exc:
+        _fail(f"database error: {exc.__class__.__name__}", EXIT_USAGE)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    one_line = " ".join(message.split())
+    click.echo(f"credbank: error: {one_line}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """credbank: credentials, credit bank and transparency log."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--dev", is_flag=True, help="Flask's development server, not gunicorn.")
+def serve(host: str, port: int, dev: bool) -> None:
+    """Serve the HTTP API (gunicorn; CREDBANK_WORKERS workers)."""
+    from api.serve import serve as run
+    from api.services import open_services
+
+    config = Config.from_env()
+    # Open once here so that a bad configuration fails before any worker starts.
+    open_services(config).close()
+    run(config, host=host, port=port, dev=dev)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    from migrations.runner import upgrade as run_upgrade
+
+    config = Config.from_env()
+    run_upgrade(config.database_url)
+    click.echo("database is at the newest revision")
+
+
+@cli.command()
+def demo() -> None:
+    """Seed demo data into an empty database; do nothing otherwise."""
+    from api.demo import seed_demo
+    from api.services import open_services
+
+    services = open_services(Config.from_env())
+    try:
+        seeded = seed_demo(services, now=datetime.now(UTC))
+    finally:
+        services.close()
+    click.echo("demo data seeded" if seeded else "database not empty; demo skipped")
+
+
+@cli.group()
+def log() -> None:
+    """The transparency log."""
+
+
+@log.command()
+def audit() -> int:
+    """Re-hash every entry, rebuild the tree and check every checkpoint."""
+    from api.services import LOG_KEY_OWNER, check_schema
+
+    database = Database(Config.from_env().database_url)
+    try:
+        check_schema(database)
+        with database.transaction() as session:
+            head_origin = session.execute(_origin_query()).scalar_one_or_none()
+            if head_origin is None:
+                raise CredbankError("the log has not been created yet")
+            verifiers = [
+                NoteVerifier.from_public_key(head_origin, key.public_key)
+                for key in session.query(StoredKey).filter_by(owner=LOG_KEY_OWNER)
+            ]
+            report = audit_log(session, verifiers)
+    finally:
+        database.dispose()
+    if report.discrepancy is not None:
+        click.echo(f"audit failed: {report.discrepancy}")
+        return EXIT_INVALID
+    root = base64.b64encode(report.root_hash).decode()
+    click.echo(
+        f"audit clean: log {head_origin}, {report.entries} entries, "
+        f"{report.checkpoints} checkpoints, root {root}"
+    )
+    return 0
+
+
+@log.command("verify-proof")
+@click.argument("proof_file", metavar="FILE")
+@click.option("--vkey", required=True, help="Verifier key, or a file holding it.")
+@click.option("--leaf-hash", "leaf_hex", help="The entry's leaf hash, in hex.")
+@click.option("--entry", "entry_file", help="A file with the entry's JSON.")
+def verify_proof(
+    proof_file: str, vkey: str, leaf_hex: str | None, entry_file: str | None
+) -> int:
+    """Check a tlog-proof offline: exit 0 if valid, 1 if not."""
+    if (leaf_hex is None) == (entry_file is None):
+        raise click.UsageError("give exactly one of --leaf-hash and --entry")
+    verifier = NoteVerifier.parse(_vkey_text(vkey))
+    proof = TLogProof.from_text(_read_text(proof_file))
+    leaf = _leaf_from_hex(leaf_hex) if leaf_hex else _leaf_from_entry(entry_file)
+    try:
+        checkpoint = verify_tlog_proof(proof, leaf, verifier)
+    except LedgerError as exc:
+        click.echo(f"invalid: {exc}")
+        return EXIT_INVALID
+    click.echo(
+        f"valid: entry {proof.index} is in {checkpoint.origin} "
+        f"at tree size {checkpoint.size}"
+    )
+    return 0
+
+
+@log.command()
+@click.argument("url")
+@click.option(
+    "--state",
+    "state_file",
+    default="credbank-monitor.json",
+    show_default=True,
+    help="Where the last verified checkpoint is kept.",
+)
+@click.option("--vkey", help="Pin this verifier key (default: trust the first seen).")
+@click.option(
+    "--interval", type=click.FloatRange(min=1), help="Keep polling every N seconds."
+)
+@click.option("--polls", type=click.IntRange(min=1), help="Stop after N polls.")
+def monitor(
+    url: str,
+    state_file: str,
+    vkey: str | None,
+    interval: float | None,
+    polls: int | None,
+) -> int:
+    """Follow a remote credbank log; exit non-zero as soon as it misbehaves."""
+    fetch = _http_fetcher(url)
+    path = Path(state_file)
+    pinned = _vkey_text(vkey) if vkey else None
+    if pinned is not None:
+        NoteVerifier.parse(pinned)
+    count = 0
+    while True:
+        state = MonitorState.load(path)
+        try:
+            result = poll_log(fetch, state, pinned)
+        except _Unreachable as exc:
+            click.echo(f"cannot read the log: {exc}", err=True)
+            return EXIT_UNREACHABLE
+        except MonitorError as exc:
+            click.echo(f"log misbehaved: {exc}")
+            return EXIT_INVALID
+        result.state.save(path)
+        click.echo(
+            f"ok: {result.checkpoint.origin} at tree size {result.checkpoint.size} "
+            f"(was {result.old_size}), signed and consistent"
+        )
+        count += 1
+        if interval is None or (polls is not None and count >= polls):
+            return 0
+        time.sleep(interval)
+
+
+class _Unreachable(MonitorError):
+    pass
+
+
+def _http_fetcher(url: str) -> Callable[[str], bytes]:
+    base = url.rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise click.UsageError(f"expected an http(s) URL, got {url!r}")
+
+    def fetch(path: str) -> bytes:
+        # The scheme is checked above: only http and https reach urlopen.
+        request = urllib.request.Request(base + path)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return bytes(response.read(64 * 1024 * 1024))
+        except urllib.error.HTTPError as exc:
+            raise MonitorError(f"GET {path} answered {exc.code}") from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise _Unreachable(f"GET {path}: {exc}") from exc
+
+    return fetch
+
+
+def _origin_query():  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from ledger.models import LogHead
+
+    return select(LogHead.origin)
+
+
+def _read_text(name: str) -> str:
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(_MAX_INPUT_BYTES + 1)
+        else:
+            with open(name, "rb") as handle:
+                data = handle.read(_MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise click.UsageError(f"cannot read {name}: {exc.strerror}") from exc
+    if len(data) > _MAX_INPUT_BYTES:
+        raise click.UsageError(f"{name} is larger than {_MAX_INPUT_BYTES} bytes")
+    try:
+        return data.decode()
+    except UnicodeDecodeError as exc:
+        raise click.UsageError(f"{name} is not UTF-8 text") from exc
+
+
+def _vkey_text(value: str) -> str:
+    if "+" in value:
+        return value.strip()
+    return _read_text(value).strip()
+
+
+def _leaf_from_hex(value: str) -> bytes:
+    try:
+        leaf = bytes.fromhex(value)
+    except ValueError as exc:
+        raise click.UsageError("--leaf-hash: expected hexadecimal") from exc
+    if len(leaf) != 32:
+        raise click.UsageError(f"--leaf-hash: expected 32 bytes, got {len(leaf)}")
+    return leaf
+
+
+def _leaf_from_entry(name: str | None) -> bytes:
+    assert name is not None
+    try:
+        entry = json.loads(_read_text(name))
+    except json.JSONDecodeError as exc:
+        raise click.UsageError(f"{name}: not JSON ({exc.msg})") from exc
+    if not isinstance(entry, dict):
+        raise click.UsageError(f"{name}: expected a JSON object")
+    try:
+        return leaf_hash(canonical_entry(entry))
+    except FormatError as exc:
+        raise click.UsageError(f"{name}: {exc}") from exc
+    except LedgerError as exc:
+        raise click.UsageError(f"{name}: {exc}") from exc
+
+

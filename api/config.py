@@ -1,0 +1,73 @@
+"""The service's configuration: environment variables read once into a frozen object.
+
+Every variable is documented in README.md (DESIGN §10).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from keys.errors import ConfigError
+
+__all__ = ["Config"]
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+DEFAULT_WORKERS = 2
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service reads from its environment."""
+
+    data_dir: Path
+    database_url: str
+    base_url: str
+    log_origin: str
+    master_key: str | None = field(default=None, repr=False)
+    redis_url: str | None = None
+    workers: int = DEFAULT_WORKERS
+
+    @property
+    def master_key_file(self) -> Path:
+        return self.data_dir / "master.key"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("CREDBANK_DATA_DIR") or "var")
+        base_url = (env.get("CREDBANK_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        parts = urlsplit(base_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ConfigError(
+                f"CREDBANK_BASE_URL: expected an http(s) URL, got {base_url!r}"
+            )
+        origin = env.get("CREDBANK_LOG_ORIGIN") or f"{parts.netloc}{parts.path}/log"
+        if "+" in origin or any(ch.isspace() for ch in origin):
+            raise ConfigError(
+                f"CREDBANK_LOG_ORIGIN: expected no spaces or '+', got {origin!r}"
+            )
+        database_url = env.get("CREDBANK_DATABASE_URL") or (
+            f"sqlite:///{(data_dir / 'credbank.sqlite3').resolve()}"
+        )
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            base_url=base_url,
+            log_origin=origin,
+            master_key=env.get("CREDBANK_MASTER_KEY") or None,
+            redis_url=env.get("CREDBANK_REDIS_URL") or None,
+            workers=_positive_int(env, "CREDBANK_WORKERS", DEFAULT_WORKERS),
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}: expected a positive whole number, got {raw!r}")
+    return int(raw)

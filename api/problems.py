@@ -1,0 +1,145 @@
+"""RFC 9457 problem details: the one place errors become HTTP responses.
+
+Domain errors map to a status and a problem type by class; anything unexpected is a
+500 whose body says nothing about the cause (the cause goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import marshmallow as ma
+import json
+
+from flask import Flask, Response, current_app, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from keys.errors import CredbankError, DatabaseNotReadyError
+from ledger.errors import EntryError, FormatError, LogRangeError
+
+__all__ = ["PROBLEM_TYPES", "ProblemSchema", "problem", "register_problem_handlers"]
+
+MEDIA_TYPE = "application/problem+json"
+
+# code -> (status, title). The type URI is <base>/problems#<code>, listed at /problems.
+PROBLEM_TYPES: dict[str, tuple[int, str]] = {
+    "invalid-parameters": (400, "The request's parameters are invalid"),
+    "malformed": (400, "The input is malformed"),
+    "bad-entry": (400, "Not a valid log entry"),
+    "out-of-range": (404, "Outside the log as it stands"),
+    "unavailable": (503, "The service cannot reach its database"),
+    "internal-error": (500, "Internal error"),
+}
+
+_DOMAIN_ERRORS: list[tuple[type[CredbankError], str]] = [
+    (LogRangeError, "out-of-range"),
+    (EntryError, "bad-entry"),
+    (FormatError, "malformed"),
+    (DatabaseNotReadyError, "unavailable"),
+]
+
+logger = logging.getLogger(__name__)
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 §3.1 members, plus `errors` naming each invalid field."""
+
+    type = ma.fields.String(metadata={"description": "Problem type URI"})
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    errors = ma.fields.Dict(metadata={"description": "Messages per invalid field"})
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    title: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if code is not None:
+        body["type"] = f"{current_app.config['CREDBANK_BASE_URL']}/problems#{code}"
+        body["title"] = title or PROBLEM_TYPES[code][1]
+    body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        mimetype=MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def register_problem_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(CredbankError, _handle_domain_error)
+    app.register_error_handler(OperationalError, _handle_database_down)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Werkzeug's errors (404, 405, 413...) and schema validation failures."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if messages:
+        # webargs nests messages by location ("query", "json"); flatten one level.
+        errors = {
+            field: msgs
+            for location in messages.values()
+            for field, msgs in location.items()
+        }
+        return problem(
+            status,
+            "; ".join(f"{field}: {_first(msgs)}" for field, msgs in errors.items()),
+            code="invalid-parameters",
+            errors=errors,
+        )
+    headers = dict(data.get("headers") or {})
+    if status == 405 and error.get_response().headers.get("Allow"):
+        headers["Allow"] = error.get_response().headers["Allow"]
+    return problem(
+        status, error.description or error.name, title=error.name, headers=headers
+    )
+
+
+def _handle_domain_error(error: CredbankError) -> Response:
+    for cls, code in _DOMAIN_ERRORS:
+        if isinstance(error, cls):
+            return problem(PROBLEM_TYPES[code][0], str(error), code=code)
+    return _handle_unexpected(error)
+
+
+def _handle_database_down(error: OperationalError) -> Response:
+    logger.warning("database unavailable on %s %s", request.method, request.path)
+    return problem(
+        503,
+        "The database is not answering; try again shortly.",
+        code="unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    logger.error(
+        "unhandled error on %s %s", request.method, request.path, exc_info=error
+    )
+    return problem(
+        500, "The server could not complete the request.", code="internal-error"
+    )
+
+
+def _first(messages: Any) -> str:
+    if isinstance(messages, list) and messages:
+        return str(messages[0])
+    return str(messages)

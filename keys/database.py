@@ -1,0 +1,118 @@
+"""The one SQLAlchemy declarative base, engines, and transactions.
+
+Write transactions are serialised database-wide, because every change of state appends
+to the transparency log (DESIGN §3): on SQLite they open with `BEGIN IMMEDIATE`, on
+PostgreSQL they take a transaction-scoped advisory lock first. Read transactions take no
+lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+__all__ = ["Base", "Database", "normalise_url"]
+
+# Any fixed 64-bit number will do; it only has to differ from other applications'
+# advisory locks on the same PostgreSQL database. ASCII "credbank".
+WRITE_LOCK_ID = 0x6372656462616E6B
+
+# Seconds a writer waits for another writer before giving up.
+LOCK_TIMEOUT_SECONDS = 30
+
+_WRITE_OPTION = "credbank_write"
+
+logger = logging.getLogger(__name__)
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every package's tables."""
+
+
+def normalise_url(url: str) -> URL:
+    """Parse a database URL, choosing psycopg 3 for plain PostgreSQL URLs."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+class Database:
+    """An engine plus the transaction discipline described in the module docstring."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = _create_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Session]:
+        """Yield a session inside one transaction; commit on success.
+
+        With `write=True` the transaction holds the database-wide write lock from its
+        first statement, so that a read-then-append sequence cannot be overtaken.
+        """
+        session = self._sessions()
+        try:
+            if write:
+                connection = session.connection(
+                    execution_options={_WRITE_OPTION: True}
+                )
+                if not self.is_sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"),
+                        {"id": WRITE_LOCK_ID},
+                    )
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _create_engine(url: URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+
+    database = url.database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": LOCK_TIMEOUT_SECONDS})
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # NOTE: pysqlite's own transaction handling is switched off so that we can emit
+    # BEGIN IMMEDIATE ourselves; this is SQLAlchemy's documented recipe for SQLite.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_SECONDS * 1000}")
+    cursor.close()
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    if connection.get_execution_options().get(_WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,1 @@
+"""Alembic migrations; `credbank db upgrade` runs them (see `migrations.runner`)."""
