@@ -16,7 +16,9 @@ __all__ = ["MAX_REQUEST_BYTES", "create_app"]
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
-def create_app(config: Config | None = None, *, services: Services | None = None) -> Flask:
+def create_app(
+    config: Config | None = None, *, services: Services | None = None
+) -> Flask:
     """Build the app; opens the services unless the caller passes them in."""
     config = config or Config.from_env()
     services = services or open_services(config)

@@ -7,7 +7,6 @@ check something exit 0 when it holds and 1 when it does not.
 from __future__ import annotations
 
 import base64
-
 import json
 import logging
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.config import Config
@@ -34,6 +34,7 @@ from ledger import (
     verify_tlog_proof,
 )
 from ledger.audit import audit_log
+from ledger.models import LogHead
 from ledger.monitor import MonitorError, MonitorState, poll_log
 
 __all__ = ["main"]
@@ -51,7 +52,9 @@ logger = logging.getLogger(__name__)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `credbank` console script."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         code = cli.main(args=argv, prog_name="credbank", standalone_mode=False)
     except click.UsageError as exc:
@@ -114,12 +117,22 @@ def demo() -> None:
     from api.demo import seed_demo
     from api.services import open_services
 
-    services = open_services(Config.from_env())
+    config = Config.from_env()
+    services = open_services(config)
     try:
         seeded = seed_demo(services, now=datetime.now(UTC))
     finally:
         services.close()
     click.echo("demo data seeded" if seeded else "database not empty; demo skipped")
+    base = config.base_url
+    click.echo(
+        f"\nOpen, once the server is up:\n"
+        f"  latest checkpoint   {base}/log/checkpoint\n"
+        f"  proof of entry 1    {base}/log/proof/1\n"
+        f"  entries             {base}/log/entries?start=0&end=10\n"
+        f"  log verifier key    {base}/log/key\n"
+        f"  API description     {base}/openapi.json\n"
+    )
 
 
 @cli.group()
@@ -136,12 +149,14 @@ def audit() -> int:
     try:
         check_schema(database)
         with database.transaction() as session:
-            head_origin = session.execute(_origin_query()).scalar_one_or_none()
+            head_origin = session.scalar(select(LogHead.origin))
             if head_origin is None:
                 raise CredbankError("the log has not been created yet")
             verifiers = [
                 NoteVerifier.from_public_key(head_origin, key.public_key)
-                for key in session.query(StoredKey).filter_by(owner=LOG_KEY_OWNER)
+                for key in session.scalars(
+                    select(StoredKey).where(StoredKey.owner == LOG_KEY_OWNER)
+                )
             ]
             report = audit_log(session, verifiers)
     finally:
@@ -256,14 +271,6 @@ def _http_fetcher(url: str) -> Callable[[str], bytes]:
     return fetch
 
 
-def _origin_query():  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    from ledger.models import LogHead
-
-    return select(LogHead.origin)
-
-
 def _read_text(name: str) -> str:
     try:
         if name == "-":
@@ -311,5 +318,3 @@ def _leaf_from_entry(name: str | None) -> bytes:
         raise click.UsageError(f"{name}: {exc}") from exc
     except LedgerError as exc:
         raise click.UsageError(f"{name}: {exc}") from exc
-
-

@@ -6,12 +6,11 @@ Domain errors map to a status and a problem type by class; anything unexpected i
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import marshmallow as ma
-import json
-
 from flask import Flask, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException

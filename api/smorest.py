@@ -15,7 +15,7 @@ from api.problems import ProblemSchema, handle_http_exception
 __all__ = ["Api", "Blueprint"]
 
 
-class _Parser(FlaskParser):  # type: ignore[misc]
+class _Parser(FlaskParser):
     # A query or body that fails its schema is a client error, 400, not 422.
     DEFAULT_VALIDATION_STATUS = 400
 

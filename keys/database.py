@@ -66,9 +66,7 @@ class Database:
         session = self._sessions()
         try:
             if write:
-                connection = session.connection(
-                    execution_options={_WRITE_OPTION: True}
-                )
+                connection = session.connection(execution_options={_WRITE_OPTION: True})
                 if not self.is_sqlite:
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:id)"),

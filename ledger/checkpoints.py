@@ -39,8 +39,10 @@ class Checkpoint:
         if not origin:
             raise FormatError("checkpoint origin line is empty")
         # Sizes are ASCII decimal without leading zeroes.
-        if not size_line.isascii() or not size_line.isdigit() or (
-            size_line != "0" and size_line.startswith("0")
+        if (
+            not size_line.isascii()
+            or not size_line.isdigit()
+            or (size_line != "0" and size_line.startswith("0"))
         ):
             raise FormatError(f"checkpoint size {size_line!r} is not a decimal")
         try:

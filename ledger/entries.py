@@ -54,7 +54,9 @@ def make_entry(kind: str, at: datetime, **fields: Any) -> dict[str, Any]:
 def canonical_entry(entry: Mapping[str, Any]) -> bytes:
     """Check an entry's envelope and return its RFC 8785 bytes."""
     if entry.get("v") != ENTRY_VERSION:
-        raise EntryError(f"expected entry version {ENTRY_VERSION}, got {entry.get('v')!r}")
+        raise EntryError(
+            f"expected entry version {ENTRY_VERSION}, got {entry.get('v')!r}"
+        )
     kind = entry.get("kind")
     if not isinstance(kind, str) or not _KIND.match(kind):
         raise EntryError(f"expected an entry kind like 'key.added', got {kind!r}")
@@ -63,7 +65,9 @@ def canonical_entry(entry: Mapping[str, Any]) -> bytes:
     try:
         data = rfc8785.dumps(dict(entry))
     except (rfc8785.CanonicalizationError, ValueError, TypeError) as exc:
-        raise EntryError(f"entry of kind {kind} cannot be canonicalised: {exc}") from exc
+        raise EntryError(
+            f"entry of kind {kind} cannot be canonicalised: {exc}"
+        ) from exc
     if len(data) > MAX_ENTRY_SIZE:
         raise EntryError(
             f"expected an entry of at most {MAX_ENTRY_SIZE} bytes, got {len(data)}"

@@ -236,9 +236,7 @@ class TransparencyLog:
             return
         proof = consistency_proof(old_size, new_size, StoredNodes(session))
         try:
-            verify_consistency(
-                old_size, new_size, proof, previous.root_hash, new_root
-            )
+            verify_consistency(old_size, new_size, proof, previous.root_hash, new_root)
         except ProofError as exc:
             raise LogStateError(
                 f"refusing to sign size {new_size}: not consistent with the "
@@ -248,9 +246,7 @@ class TransparencyLog:
     def _check_size(self, session: Session, size: int) -> None:
         current = self.head(session).size
         if not 0 < size <= current:
-            raise LogRangeError(
-                f"expected a tree size from 1 to {current}, got {size}"
-            )
+            raise LogRangeError(f"expected a tree size from 1 to {current}, got {size}")
 
     def _store_checkpoint(
         self, session: Session, size: int, root: bytes, now: datetime

@@ -83,8 +83,10 @@ def _b64(value: str, what: str) -> bytes:
 
 
 def _decimal(value: str) -> int:
-    if not value.isascii() or not value.isdigit() or (
-        value != "0" and value.startswith("0")
+    if (
+        not value.isascii()
+        or not value.isdigit()
+        or (value != "0" and value.startswith("0"))
     ):
         raise FormatError(f"expected a decimal index, got {value!r}")
     return int(value)
