@@ -53,12 +53,13 @@ def make_entry(kind: str, at: datetime, **fields: Any) -> dict[str, Any]:
 
 def canonical_entry(entry: Mapping[str, Any]) -> bytes:
     """Check an entry's envelope and return its RFC 8785 bytes."""
-    if entry.get("v") != ENTRY_VERSION:
-        raise EntryError(
-            f"expected entry version {ENTRY_VERSION}, got {entry.get('v')!r}"
-        )
+    version = entry.get("v")
+    # NOTE: exact type: True == 1 in Python, but JSON `true` is no version number.
+    if type(version) is not int or version != ENTRY_VERSION:
+        raise EntryError(f"expected entry version {ENTRY_VERSION}, got {version!r}")
     kind = entry.get("kind")
-    if not isinstance(kind, str) or not _KIND.match(kind):
+    # fullmatch: `$` in `match` would also accept a kind ending in a newline.
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
         raise EntryError(f"expected an entry kind like 'key.added', got {kind!r}")
     if not isinstance(entry.get("at"), str):
         raise EntryError("expected an RFC 3339 'at' string")

@@ -51,7 +51,8 @@ class NoteVerifier:
     @classmethod
     def parse(cls, vkey: str) -> NoteVerifier:
         """Parse a verifier key `<name>+<hex key ID>+<base64(0x01 || key)>`."""
-        parts = vkey.strip().split("+")
+        # The name holds no '+' but the base64 key may: split twice only.
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3:
             raise FormatError("expected a verifier key name+hex8+base64")
         name, hex_id, encoded = parts
