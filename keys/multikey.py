@@ -6,6 +6,9 @@ in multibase base58-btc (leading `z`).
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from keys.errors import KeyStoreError
 from keys.signers import ED25519, P256
 
@@ -48,14 +51,36 @@ def encode_multikey(algorithm: str, public_key: bytes) -> str:
 
 
 def decode_multikey(value: str) -> tuple[str, bytes]:
-    """Return (algorithm, raw key) of a `publicKeyMultibase` value."""
+    """Return (algorithm, raw key) of a `publicKeyMultibase` value.
+
+    The raw key is what `encode_multikey` takes: 32 bytes for Ed25519, the
+    uncompressed point for P-256.
+    """
     if not value.startswith("z"):
         raise KeyStoreError("expected a base58-btc multibase value starting with 'z'")
     blob = b58decode(value[1:])
     for algorithm, prefix in _PREFIXES.items():
         if blob.startswith(prefix):
-            return algorithm, blob[len(prefix) :]
+            key = blob[len(prefix) :]
+            if algorithm == P256:
+                return algorithm, _decompress_p256(key)
+            if len(key) != 32:
+                raise KeyStoreError(
+                    f"expected a 32-byte Ed25519 key, got {len(key)} bytes"
+                )
+            return algorithm, key
     raise KeyStoreError("expected an Ed25519 or P-256 Multikey")
+
+
+def _decompress_p256(point: bytes) -> bytes:
+    # Signers and the key store hold P-256 keys as uncompressed points; answer alike.
+    try:
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    except ValueError as exc:
+        raise KeyStoreError("Multikey value is not a P-256 point") from exc
+    return key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
 
 
 def _compress_p256(point: bytes) -> bytes:

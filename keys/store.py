@@ -111,6 +111,22 @@ class KeyStore:
             raise KeyStateError(key.id, key.state)
         return LocalSigner(key.id, self._open(key))
 
+    def retire(self, key: StoredKey, *, now: datetime) -> None:
+        """Stop `key` signing; it still verifies what it signed."""
+        if key.state != ACTIVE:
+            raise KeyStateError(key.id, key.state)
+        key.state = RETIRED
+        key.retired_at = now
+        logger.info("retired key %s", key.id)
+
+    def mark_compromised(self, key: StoredKey, *, now: datetime) -> None:
+        """Record that `key` was reported compromised at `now`; it never signs again."""
+        if key.state == COMPROMISED:
+            raise KeyStateError(key.id, key.state)
+        key.state = COMPROMISED
+        key.compromised_at = now
+        logger.warning("key %s reported compromised", key.id)
+
     def check_master_key(self, session: Session) -> None:
         """Prove the master key opens the store, so a wrong one fails at start."""
         oldest = session.scalars(

@@ -108,13 +108,21 @@ class Poll:
 
 def poll_log(fetch: Fetch, state: MonitorState | None, vkey: str | None) -> Poll:
     """Check the remote log once against `state`; return the new state."""
-    pinned = state.vkey if state else vkey or fetch("/log/key").decode().strip()
     if state and vkey and vkey.strip() != state.vkey:
         raise MonitorError("--vkey differs from the key pinned in the state file")
-    verifier = NoteVerifier.parse(pinned)
+    if state or vkey:
+        pinned = state.vkey if state else str(vkey)
+        verifier = NoteVerifier.parse(pinned)
+    else:
+        # Trust on first use: a malformed published key is the log's fault.
+        pinned = _text(fetch, "/log/key").strip()
+        try:
+            verifier = NoteVerifier.parse(pinned)
+        except FormatError as exc:
+            raise MonitorError(f"published key rejected: {exc}") from exc
 
     # Step 1.
-    note = fetch("/log/checkpoint").decode()
+    note = _text(fetch, "/log/checkpoint")
     try:
         checkpoint = open_checkpoint(note, verifier)
     except LedgerError as exc:
@@ -196,6 +204,13 @@ def _entries(fetch: Fetch, start: int, end: int) -> list[tuple[int, bytes]]:
             raise
         raise MonitorError(f"entry at or after {start}: {exc}") from exc
     return out
+
+
+def _text(fetch: Fetch, path: str) -> str:
+    try:
+        return fetch(path).decode()
+    except UnicodeDecodeError as exc:
+        raise MonitorError(f"GET {path} answered something that is not UTF-8") from exc
 
 
 def _json(raw: bytes) -> Any:

@@ -237,10 +237,10 @@ def test_proofs_refuse_sizes_beyond_the_head(services: Services) -> None:
             LogRangeError, match="expected a tree size from 1 to 5, got 6"
         ):
             services.log.inclusion_proof(session, 0, 6)
-        with pytest.raises(
-            LogRangeError, match="expected a tree size from 1 to 5, got 0"
-        ):
+        with pytest.raises(LogRangeError, match="expected leaf index < tree size 0"):
             services.log.inclusion_proof(session, 0, 0)
+        with pytest.raises(LogRangeError, match="expected 0 < old size <= new size"):
+            services.log.consistency_proof(session, 0, 0)
         with pytest.raises(
             LogRangeError, match="expected a tree size from 1 to 5, got 9"
         ):

@@ -1,0 +1,222 @@
+"""The trust list, issuer applications and reviews, suspension, keys and DIDs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, jsonify
+
+from api.auth import (
+    ADMIN,
+    ISSUER,
+    REVIEWER,
+    create_token,
+    current_principal,
+    optional_principal,
+    requires,
+)
+from api.context import services
+from api.pages import render_page, wants_html
+from api.routes.registry_text import TRUST_LIST_TEXT
+from api.smorest import Blueprint
+from issuers.did import did_document, jwk_set, multikey_method_id
+from issuers.errors import ForbiddenError, NotFoundError
+from issuers.standard import IssuerApplicationSchema, ReasonSchema, ReviewSchema
+from issuers.trust_list import LISTED_STATUSES, issuer_profile, trust_list
+from keys import ED25519, P256
+
+blp = Blueprint("issuers", __name__, url_prefix="/issuers", description="Issuers")
+
+# DID documents and key sets change only on rotation; a short cache keeps them fresh.
+_KEYS_CACHE = "public, max-age=60"
+
+
+class KeyRequestSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    algorithm = ma.fields.String(
+        load_default=ED25519, validate=ma.validate.OneOf([ED25519, P256])
+    )
+
+
+@blp.route("")
+@blp.doc(responses={200: {"description": "The trust list (JSON, or HTML)"}})
+def list_issuers() -> Any:
+    """Accredited and suspended issuers, their history and achievements."""
+    app = services()
+    with app.database.transaction() as session:
+        listing = trust_list(session, app.catalogue, today=_now().date())
+    if wants_html():
+        return render_page(
+            "trust_list.html",
+            issuers=listing["issuers"],
+            text=TRUST_LIST_TEXT,
+            base_url=app.config.base_url,
+        )
+    return listing
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(IssuerApplicationSchema)
+@blp.response(201)
+def apply(application: dict[str, Any]) -> dict[str, Any]:
+    """An organisation applies; the answer holds its issuer token, shown once."""
+    app = services()
+    now = _now()
+    with app.database.transaction(write=True) as session:
+        issuer = app.registry.apply(session, application, now=now)
+        token, secret = create_token(session, role=ISSUER, subject=issuer.slug, now=now)
+    return {
+        "slug": issuer.slug,
+        "status": issuer.status,
+        "did": app.registry.did(issuer.slug),
+        "token": secret,
+        "tokenId": token.id,
+    }
+
+
+@blp.route("/<slug>")
+def show_issuer(slug: str) -> Any:
+    """One issuer's public profile; applicants see their own application."""
+    app = services()
+    principal = optional_principal()
+    with app.database.transaction() as session:
+        issuer = app.registry.issuer(session, slug)
+        listed = issuer.status in LISTED_STATUSES
+        privileged = principal is not None and (
+            principal.role in {ADMIN, REVIEWER} or principal.owns(ISSUER, slug)
+        )
+        if not listed and not privileged:
+            raise NotFoundError(f"no issuer {slug!r}")
+        profile = issuer_profile(session, app.catalogue, issuer, today=_now().date())
+    if wants_html():
+        return render_page(
+            "issuer.html",
+            issuer=profile,
+            text=TRUST_LIST_TEXT,
+            base_url=app.config.base_url,
+        )
+    return profile
+
+
+@blp.route("/<slug>/reviews", methods=["POST"])
+@requires(REVIEWER)
+@blp.arguments(ReviewSchema)
+def review_issuer(vote: dict[str, Any], slug: str) -> dict[str, Any]:
+    """A reviewer's vote on an application."""
+    app = services()
+    reviewer = current_principal().subject
+    assert reviewer is not None
+    with app.database.transaction(write=True) as session:
+        issuer = app.registry.review(
+            session,
+            slug,
+            reviewer_id=reviewer,
+            decision=vote["decision"],
+            comment=vote.get("comment"),
+            now=_now(),
+        )
+        return {"slug": issuer.slug, "status": issuer.status}
+
+
+@blp.route("/<slug>/suspend", methods=["POST"])
+@requires(ADMIN)
+@blp.arguments(ReasonSchema)
+def suspend(body: dict[str, str], slug: str) -> dict[str, Any]:
+    app = services()
+    with app.database.transaction(write=True) as session:
+        issuer = app.registry.suspend(session, slug, reason=body["reason"], now=_now())
+        return {"slug": issuer.slug, "status": issuer.status}
+
+
+@blp.route("/<slug>/reinstate", methods=["POST"])
+@requires(ADMIN)
+@blp.arguments(ReasonSchema)
+def reinstate(body: dict[str, str], slug: str) -> dict[str, Any]:
+    app = services()
+    with app.database.transaction(write=True) as session:
+        issuer = app.registry.reinstate(
+            session, slug, reason=body["reason"], now=_now()
+        )
+        return {"slug": issuer.slug, "status": issuer.status}
+
+
+@blp.route("/<slug>/keys", methods=["POST"])
+@requires(ADMIN, ISSUER)
+@blp.arguments(KeyRequestSchema)
+def rotate_key(body: dict[str, str], slug: str) -> tuple[dict[str, Any], int]:
+    """A new active key of the algorithm asked; the previous one is retired."""
+    _check_own_issuer(slug)
+    app = services()
+    with app.database.transaction(write=True) as session:
+        key = app.registry.add_key(
+            session, slug, algorithm=body["algorithm"], now=_now()
+        )
+        return _key_view(slug, key), 201
+
+
+@blp.route("/<slug>/keys/<key_id>/compromised", methods=["POST"])
+@requires(ADMIN, ISSUER)
+def report_compromise(slug: str, key_id: str) -> dict[str, Any]:
+    """Record that a key was compromised now; an active key is replaced."""
+    _check_own_issuer(slug)
+    app = services()
+    with app.database.transaction(write=True) as session:
+        key = app.registry.report_compromise(session, slug, key_id, now=_now())
+        return _key_view(slug, key)
+
+
+@blp.route("/<slug>/did.json")
+def did_json(slug: str) -> Response:
+    """The issuer's DID document (did:web)."""
+    app = services()
+    with app.database.transaction() as session:
+        keys = app.registry.keys(session, slug)
+        if not keys:
+            raise NotFoundError(f"no issuer {slug!r} with keys")
+        document = did_document(app.registry.did(slug), keys)
+    response = jsonify(document)
+    response.content_type = "application/did+json"
+    response.headers["Cache-Control"] = _KEYS_CACHE
+    return response
+
+
+@blp.route("/<slug>/jwks.json")
+def jwks_json(slug: str) -> Response:
+    """RFC 7517 JWK Set of the issuer's keys that still verify."""
+    app = services()
+    with app.database.transaction() as session:
+        keys = app.registry.keys(session, slug)
+        if not keys:
+            raise NotFoundError(f"no issuer {slug!r} with keys")
+        document = jwk_set(app.registry.did(slug), keys)
+    response = jsonify(document)
+    response.content_type = "application/jwk-set+json"
+    response.headers["Cache-Control"] = _KEYS_CACHE
+    return response
+
+
+def _check_own_issuer(slug: str) -> None:
+    principal = current_principal()
+    if principal.role == ISSUER and principal.subject != slug:
+        raise ForbiddenError(f"this token acts for another issuer, not {slug}")
+
+
+def _key_view(slug: str, key: Any) -> dict[str, Any]:
+    did = services().registry.did(slug)
+    view = {
+        "id": key.id,
+        "algorithm": key.algorithm,
+        "state": key.state,
+        "verificationMethod": multikey_method_id(did, key.id),
+    }
+    if key.compromised_at is not None:
+        view["compromisedAt"] = key.compromised_at.isoformat()
+    return view
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
