@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from werkzeug.exceptions import NotFound
 
 from api.config import Config
 from api.problems import PROBLEM_TYPES, register_problem_handlers
-from api.routes import health, log
+from api.routes import achievements, committee, health, issuers, log, units
 from api.services import Services, open_services
 from api.smorest import Api
 
@@ -39,7 +42,18 @@ def create_app(
     api = Api(app)
     api.register_blueprint(health.blp)
     api.register_blueprint(log.blp)
+    api.register_blueprint(issuers.blp)
+    api.register_blueprint(achievements.blp)
+    api.register_blueprint(committee.blp)
+    api.register_blueprint(units.blp)
     register_problem_handlers(app)
+
+    @app.url_value_preprocessor
+    def refuse_nul_in_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        # PostgreSQL text cannot hold NUL, so no id holds one; asking the database
+        # would fail in the driver and answer 500 instead of 404.
+        if values and any(isinstance(v, str) and "\x00" in v for v in values.values()):
+            raise NotFound("no such resource")
 
     @app.get("/problems")
     def problem_types() -> dict[str, object]:

@@ -113,9 +113,11 @@ def create_token(
 
 def authenticate(session: Session, header: str | None) -> Principal:
     """Resolve an `Authorization: Bearer` header to a principal."""
-    if not header or not header.startswith("Bearer "):
+    # RFC 9110 §11.1: the scheme name is case-insensitive.
+    scheme, _, secret = (header or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
         raise AuthenticationError("expected an Authorization: Bearer token")
-    secret = header[len("Bearer ") :].strip()
+    secret = secret.strip()
     token = session.scalars(
         select(ApiToken).where(ApiToken.secret_hash == _digest(secret))
     ).first()

@@ -21,8 +21,12 @@ from urllib.parse import urlsplit
 import click
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from api.auth import ADMIN, ROLES, create_token
 from api.config import Config
+from issuers.models import Issuer, Reviewer
+from issuers.replay import replay_registry
 from keys import CredbankError, Database, StoredKey
 from ledger import (
     FormatError,
@@ -123,10 +127,19 @@ def demo() -> None:
         seeded = seed_demo(services, now=datetime.now(UTC))
     finally:
         services.close()
-    click.echo("demo data seeded" if seeded else "database not empty; demo skipped")
     base = config.base_url
+    if seeded is None:
+        click.echo("database not empty; demo skipped")
+    else:
+        click.echo(
+            "demo data seeded\n\n"
+            f"Demo admin token (shown this once; keep it):\n  {seeded.admin_token}\n"
+        )
     click.echo(
         f"\nOpen, once the server is up:\n"
+        f"  trust list          {base}/issuers\n"
+        f"  demo issuer         {base}/issuers/demo-college\n"
+        f"  its DID document    {base}/issuers/demo-college/did.json\n"
         f"  latest checkpoint   {base}/log/checkpoint\n"
         f"  proof of entry 1    {base}/log/proof/1\n"
         f"  entries             {base}/log/entries?start=0&end=10\n"
@@ -136,13 +149,72 @@ def demo() -> None:
 
 
 @cli.group()
+def token() -> None:
+    """Bearer tokens."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--issuer", help="The issuer's slug (role issuer).")
+@click.option("--school", help="The school's id (role school).")
+@click.option("--learner", help="The learner's id (role learner).")
+@click.option("--reviewer", help="The reviewer's id (role reviewer).")
+def token_create(
+    role: str,
+    issuer: str | None,
+    school: str | None,
+    learner: str | None,
+    reviewer: str | None,
+) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    from api.services import open_services
+
+    bindings = {
+        "issuer": issuer,
+        "school": school,
+        "learner": learner,
+        "reviewer": reviewer,
+    }
+    given = {name: value for name, value in bindings.items() if value}
+    if len(given) > 1:
+        raise click.UsageError("give at most one of --issuer, --school, --learner")
+    if given and role not in given:
+        raise click.UsageError(
+            f"a {role} token cannot be bound with --{next(iter(given))}"
+        )
+    if role != ADMIN and not given:
+        raise click.UsageError(f"a {role} token needs --{role} ID")
+    subject = given.get(role)
+
+    services = open_services(Config.from_env())
+    try:
+        with services.database.transaction(write=True) as session:
+            _check_subject(session, role, subject)
+            record, secret = create_token(
+                session, role=role, subject=subject, now=datetime.now(UTC)
+            )
+    finally:
+        services.close()
+    click.echo(secret)
+    click.echo(f"token {record.id} ({role}); shown once, store it now", err=True)
+
+
+def _check_subject(session: Session, role: str, subject: str | None) -> None:
+    if role == "issuer" and session.get(Issuer, subject) is None:
+        raise click.UsageError(f"--issuer: no issuer {subject!r}")
+    if role == "reviewer" and session.get(Reviewer, subject) is None:
+        raise click.UsageError(f"--reviewer: no reviewer {subject!r}")
+
+
+@cli.group()
 def log() -> None:
     """The transparency log."""
 
 
 @log.command()
 def audit() -> int:
-    """Re-hash every entry, rebuild the tree and check every checkpoint."""
+    """Re-hash every entry, rebuild the tree, check every checkpoint, then replay
+    the entries and compare the registry's tables with them."""
     from api.services import LOG_KEY_OWNER, check_schema
 
     database = Database(Config.from_env().database_url)
@@ -159,15 +231,18 @@ def audit() -> int:
                 )
             ]
             report = audit_log(session, verifiers)
+            # The tables are checked against the log only once the log holds.
+            projection = None if report.discrepancy else replay_registry(session)
     finally:
         database.dispose()
-    if report.discrepancy is not None:
-        click.echo(f"audit failed: {report.discrepancy}")
+    discrepancy = report.discrepancy or projection
+    if discrepancy is not None:
+        click.echo(f"audit failed: {discrepancy}")
         return EXIT_INVALID
     root = base64.b64encode(report.root_hash).decode()
     click.echo(
         f"audit clean: log {head_origin}, {report.entries} entries, "
-        f"{report.checkpoints} checkpoints, root {root}"
+        f"{report.checkpoints} checkpoints, root {root}; tables match the log"
     )
     return 0
 
@@ -227,7 +302,10 @@ def monitor(
         NoteVerifier.parse(pinned)
     count = 0
     while True:
-        state = MonitorState.load(path)
+        try:
+            state = MonitorState.load(path)
+        except OSError as exc:
+            raise click.UsageError(f"cannot read {path}: {exc.strerror}") from exc
         try:
             result = poll_log(fetch, state, pinned)
         except _Unreachable as exc:
@@ -236,7 +314,10 @@ def monitor(
         except MonitorError as exc:
             click.echo(f"log misbehaved: {exc}")
             return EXIT_INVALID
-        result.state.save(path)
+        try:
+            result.state.save(path)
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {path}: {exc.strerror}") from exc
         click.echo(
             f"ok: {result.checkpoint.origin} at tree size {result.checkpoint.size} "
             f"(was {result.old_size}), signed and consistent"

@@ -11,12 +11,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from keys.errors import ConfigError
 
 __all__ = ["Config"]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_WORKERS = 2
+DEFAULT_REVIEW_QUORUM = 2
+
+# The backends credbank supports, with the drivers it installs (DESIGN §10).
+_DATABASE_SCHEMES = {
+    "sqlite",
+    "sqlite+pysqlite",
+    "postgres",
+    "postgresql",
+    "postgresql+psycopg",
+}
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,7 @@ class Config:
     master_key: str | None = field(default=None, repr=False)
     redis_url: str | None = None
     workers: int = DEFAULT_WORKERS
+    review_quorum: int = DEFAULT_REVIEW_QUORUM
 
     @property
     def master_key_file(self) -> Path:
@@ -53,6 +67,7 @@ class Config:
         database_url = env.get("CREDBANK_DATABASE_URL") or (
             f"sqlite:///{(data_dir / 'credbank.sqlite3').resolve()}"
         )
+        _check_database_url(database_url)
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -61,6 +76,22 @@ class Config:
             master_key=env.get("CREDBANK_MASTER_KEY") or None,
             redis_url=env.get("CREDBANK_REDIS_URL") or None,
             workers=_positive_int(env, "CREDBANK_WORKERS", DEFAULT_WORKERS),
+            review_quorum=_positive_int(
+                env, "CREDBANK_REVIEW_QUORUM", DEFAULT_REVIEW_QUORUM
+            ),
+        )
+
+
+def _check_database_url(url: str) -> None:
+    # The URL may hold a password: messages name its scheme only.
+    try:
+        scheme = make_url(url).drivername
+    except ArgumentError as exc:
+        raise ConfigError("CREDBANK_DATABASE_URL: expected a database URL") from exc
+    if scheme not in _DATABASE_SCHEMES:
+        raise ConfigError(
+            "CREDBANK_DATABASE_URL: expected a sqlite:// or postgresql:// URL, "
+            f"got {scheme}://"
         )
 
 
@@ -68,6 +99,7 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    # isdigit() alone admits digits int() refuses, such as '²'.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ConfigError(f"{name}: expected a positive whole number, got {raw!r}")
     return int(raw)

@@ -15,6 +15,13 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from api.auth import AuthenticationError
+from issuers.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
 from keys.errors import CredbankError, DatabaseNotReadyError
 from ledger.errors import EntryError, FormatError, LogRangeError
 
@@ -28,11 +35,21 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "malformed": (400, "The input is malformed"),
     "bad-entry": (400, "Not a valid log entry"),
     "out-of-range": (404, "Outside the log as it stands"),
+    "unauthorized": (401, "A valid bearer token is required"),
+    "forbidden": (403, "This token may not do that"),
+    "not-found": (404, "No such resource"),
+    "conflict": (409, "The request conflicts with the current state"),
+    "invalid-input": (400, "The input breaks the admission standard"),
     "unavailable": (503, "The service cannot reach its database"),
     "internal-error": (500, "Internal error"),
 }
 
 _DOMAIN_ERRORS: list[tuple[type[CredbankError], str]] = [
+    (AuthenticationError, "unauthorized"),
+    (ForbiddenError, "forbidden"),
+    (NotFoundError, "not-found"),
+    (ConflictError, "conflict"),
+    (InvalidInputError, "invalid-input"),
     (LogRangeError, "out-of-range"),
     (EntryError, "bad-entry"),
     (FormatError, "malformed"),
@@ -91,11 +108,13 @@ def handle_http_exception(error: HTTPException) -> Response:
     messages = data.get("messages")
     if messages:
         # webargs nests messages by location ("query", "json"); flatten one level.
-        errors = {
-            field: msgs
-            for location in messages.values()
-            for field, msgs in location.items()
-        }
+        # A body that is not JSON at all comes as {"json": [message]}: name the body.
+        errors: dict[str, Any] = {}
+        for location, fields in messages.items():
+            if isinstance(fields, dict):
+                errors.update(fields)
+            else:
+                errors[location] = fields
         return problem(
             status,
             "; ".join(f"{field}: {_first(msgs)}" for field, msgs in errors.items()),
@@ -113,7 +132,17 @@ def handle_http_exception(error: HTTPException) -> Response:
 def _handle_domain_error(error: CredbankError) -> Response:
     for cls, code in _DOMAIN_ERRORS:
         if isinstance(error, cls):
-            return problem(PROBLEM_TYPES[code][0], str(error), code=code)
+            headers = {}
+            if code == "unauthorized":
+                headers["WWW-Authenticate"] = 'Bearer realm="credbank"'
+            errors = error.errors if isinstance(error, InvalidInputError) else None
+            return problem(
+                PROBLEM_TYPES[code][0],
+                str(error),
+                code=code,
+                errors=errors,
+                headers=headers,
+            )
     return _handle_unexpected(error)
 
 

@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from api.config import Config
+from issuers.catalogue import Catalogue
+from issuers.registry import Registry, key_added_entry
 from keys import (
     ED25519,
     Database,
@@ -22,8 +24,7 @@ from keys import (
     StoredKey,
     load_master_key,
 )
-from keys.multikey import encode_multikey
-from ledger import TransparencyLog, make_entry
+from ledger import TransparencyLog
 from migrations.runner import current_revision, head_revision
 
 __all__ = ["LOG_KEY_OWNER", "Services", "open_services"]
@@ -41,6 +42,8 @@ class Services:
     database: Database
     keystore: KeyStore
     log: TransparencyLog
+    registry: Registry
+    catalogue: Catalogue
 
     def close(self) -> None:
         self.database.dispose()
@@ -69,11 +72,12 @@ def open_services(config: Config, *, now: datetime | None = None) -> Services:
             log = TransparencyLog(config.log_origin, keystore.signer(key))
             log.initialise(session, now=now)
             if created:
-                log.append(session, [_key_added(key, now)], now=now)
+                log.append(session, [key_added_entry(key, now)], now=now)
     except BaseException:
         database.dispose()
         raise
-    return Services(config, database, keystore, log)
+    registry = Registry(log, keystore, config.base_url, config.review_quorum)
+    return Services(config, database, keystore, log, registry, Catalogue(registry))
 
 
 def check_schema(database: Database) -> None:
@@ -91,16 +95,3 @@ def check_schema(database: Database) -> None:
             f"expected database revision {expected}, got {actual}: "
             "run `credbank db upgrade`"
         )
-
-
-def _key_added(key: StoredKey, now: datetime) -> dict[str, object]:
-    return make_entry(
-        "key.added",
-        now,
-        key={
-            "id": key.id,
-            "owner": key.owner,
-            "type": key.algorithm,
-            "publicKeyMultibase": encode_multikey(key.algorithm, key.public_key),
-        },
-    )

@@ -1,4 +1,5 @@
-"""Shared fixtures: a database on each backend, config, services, app, client.
+"""Shared fixtures: a database on each backend, config, services, app, client, and
+one fixture per registry role (admin, reviewers, issuers, school, learner).
 
 Every test that takes `database_url` (directly or through `services`, `app`...) runs
 once on SQLite and once on PostgreSQL. The PostgreSQL run needs
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
+from api.auth import ADMIN, LEARNER, REVIEWER, SCHOOL, create_token
 from api.config import Config
 from api.services import Services, open_services
+from issuers.models import Reviewer
 from keys.database import normalise_url
+from ledger import parse_entry
 from migrations.runner import upgrade
 
 POSTGRES_URL = os.environ.get("CREDBANK_TEST_POSTGRES_URL")
@@ -131,3 +137,204 @@ def vector() -> Any:
         return path.read_text()
 
     return load
+
+
+# The registry's roles (issue 3): one fixture per role, each a `Caller`.
+
+# Submissions refuse review dates that are not in the future (by the wall clock, which
+# the routes read); this one stays ahead of it.
+FUTURE_REVIEW_DATE = "2099-06-30"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A bearer token and what it is bound to: a slug, a reviewer id, or nothing."""
+
+    token: str
+    subject: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def application(n: int, **overrides: Any) -> dict[str, Any]:
+    """A valid application of organisation number `n` (slug `centre-<n>`).
+
+    Contact details differ per organisation, so leak checks can search for them.
+    """
+    body: dict[str, Any] = {
+        "name": {"zh": f"示范培训中心{n}号", "en": f"Demo Training Centre {n}"},
+        "legalId": f"91110000MA{n:07d}X",
+        "kind": "training_centre",
+        "website": f"https://centre{n}.example.cn",
+        "contact": {
+            "name": f"联络员甲{n}号",
+            "email": f"liaison.{n}@mail.example.com",
+            "phone": f"+86 10 5550 {n:04d}",
+        },
+        "slug": f"centre-{n}",
+    }
+    body.update(overrides)
+    return body
+
+
+def achievement_definition(**overrides: Any) -> dict[str, Any]:
+    """A valid achievement: 3 ECTS for 80 hours at EQF level 5."""
+    body: dict[str, Any] = {
+        "name": {"zh": "智能仓储管理", "en": "Smart Warehouse Management"},
+        "description": {
+            "zh": "规划并运行自动化仓库。",
+            "en": "Plan and run an automated warehouse.",
+        },
+        "criteria": {"en": "Pass the practical assessment in a training warehouse."},
+        "achievementType": "MicroCredential",
+        "credits": 3,
+        "unit": "ECTS",
+        "eqfLevel": 5,
+        "fieldOfStudy": "Logistics",
+        "learningHours": 80,
+        "alignments": [
+            {
+                "targetName": "Warehouse operations",
+                "targetUrl": "https://competencies.example.org/wms",
+            }
+        ],
+        "validityMonths": 36,
+        "nextReviewDate": FUTURE_REVIEW_DATE,
+    }
+    body.update(overrides)
+    return body
+
+
+def make_token(services: Services, role: str, subject: str | None) -> Caller:
+    """A token made directly in the database, as `credbank token create` does."""
+    with services.database.transaction(write=True) as session:
+        _, secret = create_token(session, role=role, subject=subject, now=NOW)
+    return Caller(secret, subject)
+
+
+def add_reviewer(services: Services, *, affiliations: Sequence[str] = ()) -> Caller:
+    """A committee member (unaffiliated unless told) with their reviewer token."""
+    reviewer_id = "rv-" + secrets.token_hex(4)
+    with services.database.transaction(write=True) as session:
+        session.add(
+            Reviewer(
+                id=reviewer_id,
+                name=f"Reviewer {reviewer_id}",
+                affiliations=list(affiliations),
+                created_at=NOW,
+            )
+        )
+    return make_token(services, REVIEWER, reviewer_id)
+
+
+def apply(client: FlaskClient, body: dict[str, Any]) -> Caller:
+    """Apply over HTTP; the applicant's issuer token and slug."""
+    answer = client.post("/issuers", json=body)
+    assert answer.status_code == 201, answer.get_json()
+    return Caller(answer.get_json()["token"], answer.get_json()["slug"])
+
+
+def approve(client: FlaskClient, path: str, reviewers: Sequence[Caller]) -> Any:
+    """Each reviewer approves `path` (an application or an achievement)."""
+    answer = None
+    for reviewer in reviewers:
+        answer = client.post(
+            f"{path}/reviews", json={"decision": "approve"}, headers=reviewer.headers
+        )
+        assert answer.status_code == 200, answer.get_json()
+    assert answer is not None
+    return answer.get_json()
+
+
+def submit(client: FlaskClient, issuer: Caller, **overrides: Any) -> str:
+    """Submit an achievement as `issuer`; its id."""
+    answer = client.post(
+        "/achievements",
+        json=achievement_definition(**overrides),
+        headers=issuer.headers,
+    )
+    assert answer.status_code == 201, answer.get_json()
+    achievement_id: str = answer.get_json()["id"]
+    return achievement_id
+
+
+def tree_size(services: Services) -> int:
+    with services.database.transaction() as session:
+        return services.log.head(session).size
+
+
+def logged(services: Services, start: int = 0) -> list[dict[str, Any]]:
+    """The log's entries from index `start` on, parsed."""
+    with services.database.transaction() as session:
+        size = services.log.head(session).size
+        rows = services.log.read_entries(session, start, size) if size > start else []
+        return [parse_entry(row.data) for row in rows]
+
+
+@pytest.fixture
+def admin(services: Services) -> Caller:
+    return make_token(services, ADMIN, None)
+
+
+@pytest.fixture
+def reviewers(services: Services) -> list[Caller]:
+    """Three unaffiliated reviewers: a quorum of two, and one to spare."""
+    return [add_reviewer(services) for _ in range(3)]
+
+
+@pytest.fixture
+def reviewer(reviewers: list[Caller]) -> Caller:
+    return reviewers[0]
+
+
+@pytest.fixture
+def issuer(client: FlaskClient, reviewers: list[Caller]) -> Caller:
+    """An accredited issuer (centre-1) with its token."""
+    caller = apply(client, application(1))
+    assert approve(client, f"/issuers/{caller.subject}", reviewers[:2]) == {
+        "slug": caller.subject,
+        "status": "accredited",
+    }
+    return caller
+
+
+@pytest.fixture
+def other_issuer(client: FlaskClient, reviewers: list[Caller]) -> Caller:
+    """A second accredited issuer (centre-2), for another issuer's resources."""
+    caller = apply(client, application(2))
+    approve(client, f"/issuers/{caller.subject}", reviewers[:2])
+    return caller
+
+
+@pytest.fixture
+def applicant(client: FlaskClient) -> Caller:
+    """An organisation whose application (centre-3) waits for reviews."""
+    return apply(client, application(3))
+
+
+@pytest.fixture
+def school(services: Services) -> Caller:
+    return make_token(services, SCHOOL, "school-1")
+
+
+@pytest.fixture
+def learner(services: Services) -> Caller:
+    return make_token(services, LEARNER, "learner-1")
+
+
+@pytest.fixture
+def submitted_achievement(client: FlaskClient, issuer: Caller) -> str:
+    """An achievement of `issuer` waiting for reviews."""
+    return submit(client, issuer)
+
+
+@pytest.fixture
+def approved_achievement(
+    client: FlaskClient, issuer: Caller, reviewers: list[Caller]
+) -> str:
+    """An approved achievement of `issuer`."""
+    achievement_id = submit(client, issuer)
+    approve(client, f"/achievements/{achievement_id}", reviewers[:2])
+    return achievement_id
