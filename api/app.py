@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.exceptions import NotFound
 
+from api.auth import BEARER_SCHEME
 from api.config import Config
 from api.problems import PROBLEM_TYPES, register_problem_handlers
 from api.routes import achievements, committee, health, issuers, log, units
@@ -40,6 +41,9 @@ def create_app(
     app.extensions["credbank"] = services
 
     api = Api(app)
+    api.spec.components.security_scheme(
+        BEARER_SCHEME, {"type": "http", "scheme": "bearer"}
+    )
     api.register_blueprint(health.blp)
     api.register_blueprint(log.blp)
     api.register_blueprint(issuers.blp)

@@ -22,7 +22,8 @@ from sqlalchemy import DateTime, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from api.context import services
-from issuers.errors import ForbiddenError, InvalidInputError
+from issuers.errors import ForbiddenError, InvalidInputError, NotFoundError
+from issuers.models import Issuer, Reviewer
 from keys.database import Base
 from keys.errors import CredbankError
 
@@ -51,6 +52,9 @@ ADMIN, REVIEWER, ISSUER, SCHOOL, LEARNER = (
 )
 ROLES = (ADMIN, REVIEWER, ISSUER, SCHOOL, LEARNER)
 _BOUND_ROLES = {REVIEWER, ISSUER, SCHOOL, LEARNER}
+
+# The name of the security scheme in the OpenAPI document.
+BEARER_SCHEME = "bearerAuth"
 
 # Lets secret scanners recognise a leaked token; not a secret itself.
 TOKEN_PREFIX = "cbt_"  # noqa: S105
@@ -97,6 +101,10 @@ def create_token(
         raise InvalidInputError(
             {"subject": f"a {role} token must be bound to exactly what it acts for"}
         )
+    if role == ISSUER and session.get(Issuer, subject) is None:
+        raise NotFoundError(f"no issuer {subject!r} to bind the token to")
+    if role == REVIEWER and session.get(Reviewer, subject) is None:
+        raise NotFoundError(f"no reviewer {subject!r} to bind the token to")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         id="tok_" + secrets.token_hex(8),
@@ -143,6 +151,13 @@ def requires(*roles: str) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         guarded.__credbank_roles__ = roles  # type: ignore[attr-defined]
+        # Declare the bearer scheme in the OpenAPI operation (flask-smorest reads
+        # `_apidoc["manual_doc"]`); 401 and 403 are among its answers.
+        apidoc = dict(getattr(view, "_apidoc", {}))
+        manual = dict(apidoc.get("manual_doc", {}))
+        manual["security"] = [{BEARER_SCHEME: []}]
+        apidoc["manual_doc"] = manual
+        guarded._apidoc = apidoc  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
 
     return decorate

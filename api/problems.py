@@ -22,7 +22,7 @@ from issuers.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from keys.errors import CredbankError, DatabaseNotReadyError
+from keys.errors import CredbankError, DatabaseNotReadyError, KeyStateError
 from ledger.errors import EntryError, FormatError, LogRangeError
 
 __all__ = ["PROBLEM_TYPES", "ProblemSchema", "problem", "register_problem_handlers"]
@@ -50,6 +50,7 @@ _DOMAIN_ERRORS: list[tuple[type[CredbankError], str]] = [
     (NotFoundError, "not-found"),
     (ConflictError, "conflict"),
     (InvalidInputError, "invalid-input"),
+    (KeyStateError, "conflict"),
     (LogRangeError, "out-of-range"),
     (EntryError, "bad-entry"),
     (FormatError, "malformed"),

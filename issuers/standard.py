@@ -69,7 +69,7 @@ ACHIEVEMENT_TYPES = frozenset(
 _HOURS_TOLERANCE = (Decimal("0.5"), Decimal(2))
 
 # DESIGN §4: JSON-LD canonicalisers disagree on other control characters.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SLUG = re.compile(r"^[a-z0-9](?:-?[a-z0-9])*$")
 _LEGAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 
@@ -82,15 +82,17 @@ class CleanString(ma.fields.String):
         self.max_length = max_length
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> str:
-        text = str(super()._deserialize(value, attr, data, **kw)).strip()
+        text = str(super()._deserialize(value, attr, data, **kw))
+        # Checked before stripping: strip() would quietly drop some of them.
+        if _CONTROL.search(text):
+            raise ma.ValidationError("control characters are not allowed")
+        text = text.strip()
         if not text:
             raise ma.ValidationError("expected text, got an empty string")
         if len(text) > self.max_length:
             raise ma.ValidationError(
                 f"expected at most {self.max_length} characters, got {len(text)}"
             )
-        if _CONTROL.search(text):
-            raise ma.ValidationError("control characters are not allowed")
         return text
 
 
@@ -158,10 +160,12 @@ class _Alignment(ma.Schema):
         unknown = ma.RAISE
 
     targetName = CleanString(max_length=200, required=True)
-    targetUrl = ma.fields.URL(schemes={"http", "https"}, required=True)
+    targetUrl = ma.fields.URL(
+        schemes={"http", "https"}, required=True, validate=ma.validate.Length(max=500)
+    )
     targetCode = CleanString(max_length=100)
     targetFramework = CleanString(max_length=200)
-    targetDescription = CleanString(max_length=1000)
+    targetDescription = CleanString(max_length=500)
     targetType = ma.fields.String(
         validate=ma.validate.OneOf(
             [
@@ -220,7 +224,9 @@ class AchievementSchema(ma.Schema):
     alignments = ma.fields.List(
         ma.fields.Nested(_Alignment),
         required=True,
-        validate=ma.validate.Length(min=1, max=50),
+        # With the field limits above, 20 alignments keep a definition well under
+        # the log's 64 KiB entry limit.
+        validate=ma.validate.Length(min=1, max=20),
     )
     validityMonths = ma.fields.Integer(
         strict=True, validate=ma.validate.Range(1, 120), allow_none=True

@@ -86,12 +86,16 @@ class Database:
 
 def _create_engine(url: URL) -> Engine:
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
     database = url.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": LOCK_TIMEOUT_SECONDS})
+    # hide_parameters: a database error must not write bound values (which may be
+    # personal data) into a log line.
+    engine = create_engine(
+        url, connect_args={"timeout": LOCK_TIMEOUT_SECONDS}, hide_parameters=True
+    )
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
     return engine

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 from werkzeug.test import TestResponse
 
-from keys import KeyStateError
+from ledger import LogStateError
 from tests.api.conftest import Append
 
 BIG = 2**70
@@ -211,7 +211,7 @@ def _add_failing_route(app: Flask, path: str, error: Exception) -> None:
     [
         RuntimeError(f"cannot connect to {SECRET}"),
         KeyError(SECRET),
-        KeyStateError(SECRET, "compromised"),
+        LogStateError(SECRET),
     ],
     ids=["runtime-error", "key-error", "unmapped-domain-error"],
 )
