@@ -1,0 +1,237 @@
+"""Credentials secured as `vc+jwt` (W3C Securing Verifiable Credentials using JOSE and
+COSE, §3.1.1 "Securing JSON-LD Verifiable Credentials with JOSE").
+
+The JWS payload is the credential itself, with no `vc` wrapper, so its digest is the
+credential's. The compact JWS is built here and signed through the `Signer`, so the
+private key never leaves the key store. A verifier takes the algorithm from the key
+that `kid` names (Ed25519 -> EdDSA, P-256 -> ES256), never from the token: a header
+asking for anything else (`none`, `HS256`, another curve) is refused before PyJWT
+checks the signature with that one algorithm allowed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from credentials.errors import (
+    AlgorithmMismatchError,
+    CredentialError,
+    InvalidSignatureError,
+    MediaTypeError,
+    ProofGenerationError,
+    ProofVerificationError,
+    UnknownKeyError,
+)
+from credentials.loader import check_contexts, check_document
+from keys.jwk import JOSE_ALGORITHMS
+from keys.signers import ED25519, P256, Signer
+
+__all__ = ["CONTENT_TYPE", "MEDIA_TYPE", "sign_vc_jwt", "verify_vc_jwt"]
+
+# VC-JOSE-COSE §3.1.1: `typ` SHOULD be vc+jwt and `cty` SHOULD be vc. RFC 7515
+# §4.1.9 lets the "application/" prefix be left out, and media types compare
+# case-insensitively (RFC 2045 §5.1).
+MEDIA_TYPE = "vc+jwt"
+CONTENT_TYPE = "vc"
+
+# RFC 8032 / RFC 7518 §3.4: both algorithms give 64-byte signatures here.
+_SIGNATURE_LENGTH = 64
+
+# VC-JOSE-COSE §3.1.1: these JWT claim names MUST NOT appear in a credential.
+_FORBIDDEN_CLAIMS = ("vc", "vp")
+
+logger = logging.getLogger(__name__)
+
+KeyResolver = Callable[[str], tuple[str, bytes]]
+
+
+def sign_vc_jwt(credential: Mapping[str, Any], signer: Signer, *, kid: str) -> str:
+    """The compact JWS of `credential`, typ `vc+jwt`, signed by `signer`.
+
+    `kid` is the verification method's DID URL (DESIGN §4). The payload is the
+    credential's compact JSON, members sorted; an embedded `proof`, if any, rides
+    along unchanged.
+
+    Raises:
+        ProofGenerationError: the signer's algorithm has no JWS name here, or the
+            credential carries a `vc` or `vp` claim.
+        UnknownContextError, ControlCharacterError, MalformedCredentialError: the
+            credential cannot be issued as it is.
+    """
+    algorithm = JOSE_ALGORITHMS.get(signer.algorithm)
+    if algorithm is None:
+        raise ProofGenerationError(
+            f"expected an {ED25519} or {P256} signer, got {signer.algorithm!r}"
+        )
+    forbidden = [claim for claim in _FORBIDDEN_CLAIMS if claim in credential]
+    if forbidden:
+        raise ProofGenerationError(
+            f"expected no {' or '.join(_FORBIDDEN_CLAIMS)} claim, got {forbidden}"
+        )
+    check_document(credential)
+
+    header = {"alg": algorithm, "typ": MEDIA_TYPE, "cty": CONTENT_TYPE, "kid": kid}
+    signing_input = _b64(_json(header)) + b"." + _b64(_json(credential))
+    signature = signer.sign(signing_input)
+    if len(signature) != _SIGNATURE_LENGTH:
+        raise ProofGenerationError(
+            f"expected a {_SIGNATURE_LENGTH}-byte {algorithm} signature, "
+            f"got {len(signature)} bytes"
+        )
+    logger.debug("signed vc+jwt with %s (%s)", kid, algorithm)
+    return (signing_input + b"." + _b64(signature)).decode("ascii")
+
+
+def verify_vc_jwt(token: str, key_for: KeyResolver) -> dict[str, Any]:
+    """Verify a `vc+jwt` and return the credential it carries.
+
+    `key_for` maps the header's `kid` to (algorithm, raw public key) and raises
+    `LookupError` for a `kid` it does not know. Steps, in order:
+
+    1. Parse the protected header; refuse `crit` (no extension is understood).
+    2. Media type: `typ` must be vc+jwt; `cty`, when present, vc.
+    3. Resolve `kid`; the key's type fixes the algorithm; the header must agree.
+    4. PyJWT checks the signature with that algorithm alone, and `exp`/`nbf` where
+       present. `iat` is not checked: the W3C vectors carry it as a string.
+    5. The payload: no `vc`/`vp` claims; `iss`, when present, names the issuer;
+       its contexts are all shipped ones.
+
+    Raises:
+        ProofVerificationError: on any failure, never returning `False`:
+            `MediaTypeError`, `AlgorithmMismatchError`, `UnknownKeyError`,
+            `InvalidSignatureError`, or the base class for the rest.
+    """
+    try:
+        return _verify(token, key_for)
+    except ProofVerificationError:
+        raise
+    except CredentialError as exc:
+        raise ProofVerificationError(f"cannot verify: {exc}") from exc
+
+
+def _verify(token: str, key_for: KeyResolver) -> dict[str, Any]:
+    # Step 1: the protected header.
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise ProofVerificationError("expected a compact JWS of three parts")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise ProofVerificationError(f"expected a JWS header, got: {exc}") from exc
+    if "crit" in header:
+        raise ProofVerificationError(
+            f"expected no critical header parameters, got {header['crit']!r}"
+        )
+
+    # Step 2: media types.
+    if _media_type(header.get("typ")) != MEDIA_TYPE:
+        raise MediaTypeError("typ", MEDIA_TYPE, header.get("typ"))
+    if "cty" in header and _media_type(header["cty"]) != CONTENT_TYPE:
+        raise MediaTypeError("cty", CONTENT_TYPE, header["cty"])
+
+    # Step 3: the key, and the algorithm it implies.
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise ProofVerificationError(f"expected a kid header, got {kid!r}")
+    try:
+        key_algorithm, raw_key = key_for(kid)
+    except LookupError as exc:
+        raise UnknownKeyError(kid) from exc
+    algorithm = JOSE_ALGORITHMS.get(key_algorithm)
+    if algorithm is None:
+        raise ProofVerificationError(
+            f"expected an {ED25519} or {P256} key, got {key_algorithm!r} for {kid}"
+        )
+    if header.get("alg") != algorithm:
+        raise AlgorithmMismatchError(
+            f"alg {algorithm!r} (the key is {key_algorithm})",
+            f"alg {header.get('alg')!r}",
+        )
+    public_key = _public_key(key_algorithm, raw_key)
+
+    # Step 4: signature (and exp/nbf) by PyJWT, with only the key's algorithm.
+    try:
+        payload = jwt.decode(
+            token,
+            key=public_key,
+            algorithms=[algorithm],
+            options={"verify_iat": False},
+        )
+    except jwt.InvalidSignatureError as exc:
+        raise InvalidSignatureError(
+            f"expected a valid {algorithm} signature by {kid}, got one that does "
+            "not match the token"
+        ) from exc
+    except jwt.PyJWTError as exc:
+        raise ProofVerificationError(f"expected a valid JWT, got: {exc}") from exc
+
+    # Step 5: the claims that make the payload a credential.
+    present = [claim for claim in _FORBIDDEN_CLAIMS if claim in payload]
+    if present:
+        raise ProofVerificationError(
+            f"expected no {' or '.join(_FORBIDDEN_CLAIMS)} claim, got {present}"
+        )
+    _check_issuer(payload)
+    check_contexts(payload)
+
+    logger.debug("verified vc+jwt by %s (%s)", kid, algorithm)
+    return payload
+
+
+def _check_issuer(payload: Mapping[str, Any]) -> None:
+    # VC-JOSE-COSE §3.1.1: iss, when present, matches issuer (or issuer.id).
+    if "iss" not in payload:
+        return
+    issuer = payload.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    if payload["iss"] != issuer_id:
+        raise ProofVerificationError(
+            f"expected iss to be the issuer {issuer_id!r}, got {payload['iss']!r}"
+        )
+
+
+def _public_key(
+    algorithm: str, raw: bytes
+) -> Ed25519PublicKey | ec.EllipticCurvePublicKey:
+    try:
+        if algorithm == ED25519:
+            return Ed25519PublicKey.from_public_bytes(raw)
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError as exc:
+        raise ProofVerificationError(
+            f"expected a raw {algorithm} public key, got {len(raw)} unusable bytes"
+        ) from exc
+
+
+def _media_type(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.lower()
+    return value.removeprefix("application/")
+
+
+def _json(value: Mapping[str, Any]) -> bytes:
+    # Compact, members sorted: the same credential always gives the same bytes, as
+    # in the W3C test suite's tokens.
+    try:
+        text = json.dumps(
+            value,
+            separators=(",", ":"),
+            sort_keys=True,
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ProofGenerationError(f"expected a JSON object, got: {exc}") from exc
+    return text.encode("utf-8")
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")

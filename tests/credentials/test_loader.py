@@ -1,0 +1,181 @@
+"""The shipped contexts, the local document loader and the document checks."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyld import jsonld
+
+from credentials.errors import (
+    ControlCharacterError,
+    MalformedCredentialError,
+    UnknownContextError,
+)
+from credentials.loader import (
+    CONTEXTS,
+    CREDENTIALS_V2,
+    OB_V3P0,
+    check_characters,
+    check_contexts,
+    check_document,
+    document_loader,
+    load_context,
+)
+
+SHARED_CONTEXTS = Path(__file__).parents[3] / "shared" / "contexts"
+UNKNOWN = "https://example.org/attacker/context.jsonld"
+
+# check_document does both checks in one walk, so each context test runs on it as
+# well as on check_contexts, and each character test as well as on check_characters.
+CONTEXT_CHECKS = pytest.mark.parametrize(
+    "check", [check_contexts, check_document], ids=["contexts", "document"]
+)
+CHARACTER_CHECKS = pytest.mark.parametrize(
+    "check", [check_characters, check_document], ids=["characters", "document"]
+)
+Check = Callable[[Any], None]
+
+
+def test_every_shipped_context_parses_as_a_context() -> None:
+    for url in CONTEXTS:
+        assert "@context" in load_context(url), url
+
+
+def test_credentials_v2_context_has_the_digest_the_recommendation_requires() -> None:
+    # VC Data Model 2.0 (appendix "Base Context") gives the SHA-256 a static copy of
+    # the v2 context must have; contexts/README.md quotes its two ends.
+    text = resources.files("credentials") / "contexts" / CONTEXTS[CREDENTIALS_V2]
+    digest = hashlib.sha256(text.read_bytes()).hexdigest()
+    assert digest.startswith("59955ced")
+    assert digest.endswith("92734")
+
+
+@pytest.mark.skipif(not SHARED_CONTEXTS.is_dir(), reason="shared/ not beside repo")
+def test_shipped_contexts_are_unchanged_copies_of_the_shared_ones() -> None:
+    for name in CONTEXTS.values():
+        shipped = resources.files("credentials") / "contexts" / name
+        assert shipped.read_bytes() == (SHARED_CONTEXTS / name).read_bytes(), name
+
+
+def test_unknown_context_url_is_refused_without_a_fetch() -> None:
+    with pytest.raises(UnknownContextError, match="shipped with credbank") as caught:
+        load_context(UNKNOWN)
+    assert caught.value.context == UNKNOWN
+
+
+def test_loaded_contexts_are_fresh_copies() -> None:
+    first = load_context(OB_V3P0)
+    first["@context"].clear()
+    assert load_context(OB_V3P0)["@context"]
+
+
+def test_document_loader_answers_a_remote_document_for_pyld() -> None:
+    remote = document_loader(CREDENTIALS_V2, {})
+    assert remote["documentUrl"] == CREDENTIALS_V2
+    assert remote["contextUrl"] is None
+    assert remote["document"] == load_context(CREDENTIALS_V2)
+
+
+def test_pyld_with_the_loader_refuses_an_unknown_context() -> None:
+    # Called directly (not through canonicalize_rdf, which checks first), pyld
+    # still never reaches the network: the loader's refusal is the cause.
+    document = {"@context": UNKNOWN, "name": "x"}
+    with pytest.raises(jsonld.JsonLdError) as caught:
+        jsonld.expand(document, {"documentLoader": document_loader})
+    causes = []
+    error: BaseException | None = caught.value
+    while error is not None:
+        causes.append(error)
+        error = error.__cause__ or error.__context__
+    assert any(isinstance(cause, UnknownContextError) for cause in causes)
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        [CREDENTIALS_V2, UNKNOWN],
+        UNKNOWN,
+        [CREDENTIALS_V2, {"@vocab": "https://example.org/#"}],
+        [CREDENTIALS_V2, None],
+    ],
+    ids=["unknown-url-in-list", "unknown-url-alone", "inline-object", "null"],
+)
+@CONTEXT_CHECKS
+def test_check_contexts_refuses_anything_but_shipped_urls(
+    check: Check, context: Any
+) -> None:
+    with pytest.raises(UnknownContextError, match="expected a JSON-LD context URL"):
+        check({"@context": context, "id": "urn:x"})
+
+
+@CONTEXT_CHECKS
+def test_check_contexts_refuses_a_nested_context(check: Check) -> None:
+    document = {
+        "@context": [CREDENTIALS_V2],
+        "credentialSubject": {"items": [{"@context": UNKNOWN, "name": "x"}]},
+    }
+    with pytest.raises(UnknownContextError, match=UNKNOWN):
+        check(document)
+
+
+@CONTEXT_CHECKS
+@pytest.mark.parametrize("context", [None, []], ids=["absent", "empty"])
+def test_check_contexts_requires_a_context(check: Check, context: Any) -> None:
+    document = {"id": "urn:x"} if context is None else {"@context": context}
+    with pytest.raises(MalformedCredentialError, match="expected an @context"):
+        check(document)
+
+
+@CONTEXT_CHECKS
+def test_check_contexts_requires_an_object(check: Check) -> None:
+    with pytest.raises(MalformedCredentialError, match="expected a JSON object"):
+        check([{"@context": CREDENTIALS_V2}])
+
+
+@CONTEXT_CHECKS
+def test_check_contexts_accepts_shipped_contexts(check: Check) -> None:
+    check({"@context": [CREDENTIALS_V2, OB_V3P0], "x": {"@context": OB_V3P0}})
+
+
+@pytest.mark.parametrize(
+    "character",
+    ["\x00", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85"],
+)
+@CHARACTER_CHECKS
+def test_control_characters_are_refused(check: Check, character: str) -> None:
+    document = {
+        "@context": CREDENTIALS_V2,
+        "credentialSubject": {"name": ["ok", f"bad{character}name"]},
+    }
+    with pytest.raises(ControlCharacterError, match=f"U\\+{ord(character):04X}") as e:
+        check(document)
+    assert e.value.path == "$.credentialSubject.name[1]"
+
+
+@CHARACTER_CHECKS
+def test_control_characters_in_keys_are_refused(check: Check) -> None:
+    with pytest.raises(ControlCharacterError, match="a key"):
+        check({"@context": CREDENTIALS_V2, "na\x01me": "x"})
+
+
+@CHARACTER_CHECKS
+def test_lone_surrogates_are_refused(check: Check) -> None:
+    with pytest.raises(ControlCharacterError, match="U\\+D800"):
+        check({"@context": CREDENTIALS_V2, "name": "\ud800"})
+
+
+@CHARACTER_CHECKS
+def test_tab_newline_and_carriage_return_are_allowed(check: Check) -> None:
+    check(
+        {
+            "@context": CREDENTIALS_V2,
+            "description": "line one\r\nline\ttwo\n",
+            "n": 1,
+            "ok": True,
+        }
+    )
