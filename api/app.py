@@ -10,7 +10,15 @@ from werkzeug.exceptions import NotFound
 from api.auth import BEARER_SCHEME
 from api.config import Config
 from api.problems import PROBLEM_TYPES, register_problem_handlers
-from api.routes import achievements, committee, health, issuers, log, units
+from api.routes import (
+    achievements,
+    committee,
+    credentials,
+    health,
+    issuers,
+    log,
+    units,
+)
 from api.services import Services, open_services
 from api.smorest import Api
 
@@ -50,6 +58,7 @@ def create_app(
     api.register_blueprint(achievements.blp)
     api.register_blueprint(committee.blp)
     api.register_blueprint(units.blp)
+    api.register_blueprint(credentials.blp)
     register_problem_handlers(app)
 
     @app.url_value_preprocessor

@@ -25,7 +25,13 @@ from issuers.errors import (
 from keys.errors import CredbankError, DatabaseNotReadyError, KeyStateError
 from ledger.errors import EntryError, FormatError, LogRangeError
 
-__all__ = ["PROBLEM_TYPES", "ProblemSchema", "problem", "register_problem_handlers"]
+__all__ = [
+    "PROBLEM_TYPES",
+    "ProblemSchema",
+    "problem",
+    "problem_status",
+    "register_problem_handlers",
+]
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -128,6 +134,16 @@ def handle_http_exception(error: HTTPException) -> Response:
     return problem(
         status, error.description or error.name, title=error.name, headers=headers
     )
+
+
+def problem_status(error: CredbankError) -> tuple[int, str, str]:
+    """(status, problem code, title) for a domain error; 500 for unmapped ones."""
+    for cls, code in _DOMAIN_ERRORS:
+        if isinstance(error, cls):
+            status, title = PROBLEM_TYPES[code]
+            return status, code, title
+    status, title = PROBLEM_TYPES["internal-error"]
+    return status, "internal-error", title
 
 
 def _handle_domain_error(error: CredbankError) -> Response:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from api.config import Config
 from issuers.catalogue import Catalogue
+from issuers.issuance import Issuance
 from issuers.registry import Registry, key_added_entry
 from keys import (
     ED25519,
@@ -44,6 +45,7 @@ class Services:
     log: TransparencyLog
     registry: Registry
     catalogue: Catalogue
+    issuance: Issuance
 
     def close(self) -> None:
         self.database.dispose()
@@ -77,7 +79,10 @@ def open_services(config: Config, *, now: datetime | None = None) -> Services:
         database.dispose()
         raise
     registry = Registry(log, keystore, config.base_url, config.review_quorum)
-    return Services(config, database, keystore, log, registry, Catalogue(registry))
+    catalogue = Catalogue(registry)
+    return Services(
+        config, database, keystore, log, registry, catalogue, Issuance(catalogue)
+    )
 
 
 def check_schema(database: Database) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from issuers.issuance import IssuedCredential
 from issuers.models import Achievement, Issuer, IssuerEvent, Review
 from keys import StoredKey
 from keys.multikey import encode_multikey
@@ -50,6 +51,7 @@ class _Expected:
     reviews: dict[tuple[str, str, str], tuple[str, int]] = field(default_factory=dict)
     achievements: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
     keys: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    credentials: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
 
 
 def replay_registry(session: Session) -> Discrepancy | None:
@@ -68,6 +70,7 @@ def replay_registry(session: Session) -> Discrepancy | None:
         or _compare_reviews(session, expected)
         or _compare_achievements(session, expected)
         or _compare_keys(session, expected)
+        or _compare_credentials(session, expected)
     )
 
 
@@ -118,6 +121,25 @@ def _apply(expected: _Expected, index: int, entry: dict[str, Any]) -> None:
             "state": "active",
         }
         expected.keys[key_info["id"]] = (row, index)
+    elif kind == "credential.issued":
+        lists = {item["purpose"]: item for item in entry["status"]}
+        row = {
+            "issuer_slug": entry["issuer"],
+            "achievement_id": entry["achievement"],
+            "learner_id": entry["learner"],
+            "digest": entry["digest"],
+            "log_index": index,
+            "revocation_list": lists["revocation"]["list"],
+            "revocation_index": lists["revocation"]["index"],
+            "suspension_list": lists["suspension"]["list"],
+            "suspension_index": lists["suspension"]["index"],
+            "status": "active",
+        }
+        expected.credentials[entry["credential"]] = (row, index)
+    elif kind == "status.changed":
+        row, _ = expected.credentials[entry["credential"]]
+        row["status"] = entry["status"]
+        expected.credentials[entry["credential"]] = (row, index)
     elif kind in {"key.retired", "key.compromised"}:
         row, _ = expected.keys[entry["key"]]
         row["state"] = kind.partition(".")[2]
@@ -235,3 +257,22 @@ def _compare_keys(session: Session, expected: _Expected) -> Discrepancy | None:
         for key in session.scalars(select(StoredKey))
     }
     return _compare_rows("key", table, expected.keys)
+
+
+def _compare_credentials(session: Session, expected: _Expected) -> Discrepancy | None:
+    table = {
+        c.id: {
+            "issuer_slug": c.issuer_slug,
+            "achievement_id": c.achievement_id,
+            "learner_id": c.learner_id,
+            "digest": c.digest,
+            "log_index": c.log_index,
+            "revocation_list": c.revocation_list,
+            "revocation_index": c.revocation_index,
+            "suspension_list": c.suspension_list,
+            "suspension_index": c.suspension_index,
+            "status": c.status,
+        }
+        for c in session.scalars(select(IssuedCredential))
+    }
+    return _compare_rows("credential", table, expected.credentials)

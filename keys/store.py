@@ -24,7 +24,7 @@ from keys.errors import KeyStateError, KeyStoreError, MasterKeyError
 from keys.master_key import MASTER_KEY_SIZE
 from keys.signers import ED25519, P256, LocalSigner, PrivateKey, public_key_bytes
 
-__all__ = ["ACTIVE", "COMPROMISED", "RETIRED", "KeyStore", "StoredKey"]
+__all__ = ["ACTIVE", "COMPROMISED", "RETIRED", "DataKey", "KeyStore", "StoredKey"]
 
 ACTIVE = "active"
 RETIRED = "retired"
@@ -52,6 +52,20 @@ class StoredKey(Base):
 
     def __repr__(self) -> str:
         return f"StoredKey(id={self.id!r}, owner={self.owner!r}, state={self.state!r})"
+
+
+class DataKey(Base):
+    """A 256-bit key that encrypts one owner's personal data (a learner's record).
+
+    Destroying the row makes that data unreadable for good (erasure), while the log,
+    which never holds personal data, stays whole.
+    """
+
+    __tablename__ = "data_keys"
+
+    owner: Mapped[str] = mapped_column(String(128), primary_key=True)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class KeyStore:
@@ -127,6 +141,35 @@ class KeyStore:
         key.compromised_at = now
         logger.warning("key %s reported compromised", key.id)
 
+    def data_key(self, session: Session, owner: str, *, now: datetime) -> bytes:
+        """`owner`'s data key, created on first use."""
+        found = session.get(DataKey, owner)
+        if found is None:
+            key = secrets.token_bytes(32)
+            nonce = secrets.token_bytes(_NONCE_SIZE)
+            sealed = nonce + self._aead.encrypt(nonce, key, _data_key_aad(owner))
+            session.add(DataKey(owner=owner, sealed_key=sealed, created_at=now))
+            session.flush()
+            return key
+        return self._open_data_key(found)
+
+    def existing_data_key(self, session: Session, owner: str) -> bytes | None:
+        """`owner`'s data key, or None if it was never made or was destroyed."""
+        found = session.get(DataKey, owner)
+        return None if found is None else self._open_data_key(found)
+
+    def _open_data_key(self, found: DataKey) -> bytes:
+        nonce, ciphertext = (
+            found.sealed_key[:_NONCE_SIZE],
+            found.sealed_key[_NONCE_SIZE:],
+        )
+        try:
+            return self._aead.decrypt(nonce, ciphertext, _data_key_aad(found.owner))
+        except InvalidTag as exc:
+            raise MasterKeyError(
+                f"the master key does not open the data key of {found.owner}"
+            ) from exc
+
     def check_master_key(self, session: Session) -> None:
         """Prove the master key opens the store, so a wrong one fails at start."""
         oldest = session.scalars(
@@ -168,6 +211,10 @@ def _generate(algorithm: str) -> PrivateKey:
     if algorithm == P256:
         return ec.generate_private_key(ec.SECP256R1())
     raise KeyStoreError(f"expected algorithm {ED25519} or {P256}, got {algorithm!r}")
+
+
+def _data_key_aad(owner: str) -> bytes:
+    return f"credbank-data-key/v1:{owner}".encode()
 
 
 def _associated_data(key: StoredKey) -> bytes:

@@ -1,0 +1,212 @@
+"""Awarding credentials, changing their status, and serving status lists."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, jsonify, request
+
+from api.auth import ADMIN, ISSUER, current_principal, requires
+from api.context import services
+from api.problems import problem_status
+from api.smorest import Blueprint
+from issuers.awards import AwardSchema, to_award
+from issuers.batch import RowOutcome, issue_batch, rows_from_csv
+from issuers.errors import ForbiddenError, InvalidInputError, NotFoundError
+from issuers.issuance import IssuedCredential, get_credential
+from issuers.standard import CleanString
+from issuers.status_lists import STATUS_TTL_MS, StatusList
+
+blp = Blueprint("credentials", __name__, description="Credentials")
+
+
+class StatusChangeSchema(ma.Schema):
+    """VC-API updateStatus, with the reason the log records."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    credentialId = CleanString(max_length=100, required=True)
+    action = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(["revoke", "suspend", "reinstate"])
+    )
+    reason = CleanString(max_length=1000, required=True)
+
+
+@blp.route("/credentials/award", methods=["POST"])
+@requires(ISSUER)
+@blp.arguments(AwardSchema)
+def award(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Award an approved achievement to a learner; answers every secured form."""
+    app = services()
+    slug = current_principal().subject
+    assert slug is not None
+    raw = request.get_json()
+    with app.database.transaction(write=True) as session:
+        result = app.issuance.award(session, slug, to_award(data, raw), now=_now())
+        body = _issued(result.credential)
+    return body, 201 if result.created else 200
+
+
+@blp.route("/credentials/batch", methods=["POST"])
+@requires(ISSUER)
+@blp.doc(
+    requestBody={
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": AwardSchema}},
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+        }
+    }
+)
+def batch() -> dict[str, Any]:
+    """Issue up to 10,000 awards (a JSON list, or CSV as the body or a `file`);
+    every row is answered with its credential or its error."""
+    app = services()
+    slug = current_principal().subject
+    assert slug is not None
+    rows = _batch_rows()
+    outcomes = issue_batch(app.database, app.issuance, slug, rows, now=_now())
+    base = app.config.base_url
+    answers = [_row_answer(outcome, base) for outcome in outcomes]
+    return {
+        "issued": sum(a.get("status") == "issued" for a in answers),
+        "existing": sum(a.get("status") == "existing" for a in answers),
+        "failed": sum("error" in a for a in answers),
+        "rows": answers,
+    }
+
+
+@blp.route("/credentials/status", methods=["POST"])
+@requires(ADMIN, ISSUER)
+@blp.arguments(StatusChangeSchema)
+def change_status(data: dict[str, Any]) -> dict[str, Any]:
+    """Revoke (final), suspend or reinstate a credential, with a reason."""
+    app = services()
+    principal = current_principal()
+    with app.database.transaction(write=True) as session:
+        record = get_credential(session, data["credentialId"])
+        if principal.role == ISSUER and principal.subject != record.issuer_slug:
+            raise ForbiddenError("this credential was issued by another issuer")
+        record = app.issuance.change_status(
+            session,
+            record.id,
+            action=data["action"],
+            reason=data["reason"],
+            now=_now(),
+        )
+        return {"credentialId": record.id, "status": record.status}
+
+
+@blp.route("/credentials/<path:credential_id>")
+def show_credential(credential_id: str) -> Response:
+    """The credential as issued: `?format=` one of its secured forms (default the
+    first one asked for at issuance)."""
+    app = services()
+    with app.database.transaction() as session:
+        secured = get_credential(session, credential_id).secured
+    # A '+' in a query string arrives as a space ("vc+jwt" unencoded).
+    form = (request.args.get("format") or next(iter(secured))).replace(" ", "+")
+    if form not in secured:
+        raise NotFoundError(
+            f"no {form!r} form of this credential; it has {', '.join(secured)}"
+        )
+    value = secured[form]
+    if isinstance(value, str):
+        return Response(value, content_type="application/vc+jwt")
+    response = jsonify(value)
+    response.content_type = "application/vc+ld+json"
+    return response
+
+
+@blp.route("/status/<list_id>")
+def status_list(list_id: str) -> Response:
+    """A signed BitstringStatusListCredential (Bitstring Status List v1.0 §2.2)."""
+    app = services()
+    with app.database.transaction() as session:
+        found = session.get(StatusList, list_id)
+        if found is None or found.signed_credential is None:
+            raise NotFoundError(f"no status list {list_id!r}")
+        etag, body = f'"{found.version}"', found.signed_credential
+    if request.if_none_match.contains_weak(etag.strip('"')):
+        return Response(status=304, headers={"ETag": etag})
+    response = jsonify(body)
+    response.content_type = "application/vc+ld+json"
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = f"public, max-age={STATUS_TTL_MS // 1000}"
+    return response
+
+
+def _batch_rows() -> list[dict[str, Any]]:
+    upload = request.files.get("file")
+    if upload is not None:
+        return rows_from_csv(_utf8(upload.read()))
+    if request.mimetype == "text/csv":
+        return rows_from_csv(_utf8(request.get_data()))
+    body = request.get_json(silent=True)
+    if not isinstance(body, list):
+        raise InvalidInputError(
+            {"body": "expected a JSON list of awards, CSV, or a CSV file upload"}
+        )
+    return body
+
+
+def _utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError({"csv": "expected UTF-8 text"}) from exc
+
+
+def _row_answer(outcome: RowOutcome, base_url: str) -> dict[str, Any]:
+    if outcome.error is not None:
+        status, code, title = problem_status(outcome.error)
+        answer: dict[str, Any] = {
+            "row": outcome.row,
+            "error": {
+                "type": f"{base_url}/problems#{code}",
+                "title": title,
+                "status": status,
+                "detail": str(outcome.error),
+            },
+        }
+        if isinstance(outcome.error, InvalidInputError):
+            answer["error"]["errors"] = outcome.error.errors
+        return answer
+    assert outcome.result is not None
+    record = outcome.result.credential
+    short = record.id.removeprefix("urn:uuid:")
+    return {
+        "row": outcome.row,
+        "status": "issued" if outcome.result.created else "existing",
+        "id": record.id,
+        "digest": record.digest,
+        "verificationUrl": f"{base_url}/v/{short}",
+    }
+
+
+def _issued(record: IssuedCredential) -> dict[str, Any]:
+    base = services().config.base_url
+    short = record.id.removeprefix("urn:uuid:")
+    return {
+        "id": record.id,
+        "digest": record.digest,
+        "logIndex": record.log_index,
+        "verificationUrl": f"{base}/v/{short}",
+        "qr": {
+            "svg": f"{base}/credentials/{short}/qr.svg",
+            "png": f"{base}/credentials/{short}/qr.png",
+        },
+        "credential": record.secured,
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,514 @@
+"""Awarding credentials and changing their status (DESIGN §3, §4).
+
+An award is checked (accredited, unsuspended issuer; its own approved achievement),
+given a learner record, a random revocation and suspension index, built as an Open
+Badges 3.0 credential, secured in each format asked for, and logged with its digest:
+all in the caller's write transaction, so a refused award leaves no trace, not even a
+used status index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import rfc8785
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    String,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from credentials import (
+    add_proof,
+    check_document,
+    credential_digest,
+    sign_vc_jwt,
+    status_list_entry,
+)
+from credentials.achievements import credits_number
+from credentials.ob3 import achievement_credential, email_identity
+from credentials.status_list import REVOCATION, SUSPENSION
+from issuers.catalogue import ACHIEVEMENT_APPROVED, RETIRED, Catalogue
+from issuers.did import jwk_method_id, multikey_method_id
+from issuers.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
+from issuers.learners import find_or_create_learner
+from issuers.registry import ACCREDITED
+from issuers.status_lists import (
+    StatusList,
+    allocate_index,
+    set_status_bit,
+    sign_status_list,
+    status_list_url,
+)
+from keys import ACTIVE, ED25519
+from keys.database import Base
+from keys.errors import CredbankError
+from keys.signers import Signer
+from ledger import make_entry
+
+__all__ = [
+    "DATA_INTEGRITY_FORMATS",
+    "FORMATS",
+    "Award",
+    "Issuance",
+    "IssueResult",
+    "IssuedCredential",
+]
+
+RDFC = "eddsa-rdfc-2022"
+JCS = "eddsa-jcs-2022"
+JWT = "vc+jwt"
+DATA_INTEGRITY_FORMATS = (RDFC, JCS)
+FORMATS = (RDFC, JCS, JWT)
+
+ACTIVE_STATUS = "active"
+REVOKED = "revoked"
+SUSPENDED_STATUS = "suspended"
+
+logger = logging.getLogger(__name__)
+
+
+class IssuedCredential(Base):
+    __tablename__ = "credentials"
+    __table_args__ = (UniqueConstraint("issuer_slug", "idempotency_key"),)
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    issuer_slug: Mapped[str] = mapped_column(String(64), index=True)
+    achievement_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    learner_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    log_index: Mapped[int] = mapped_column(BigInteger)
+    secured: Mapped[dict[str, Any]] = mapped_column(JSON)
+    revocation_list: Mapped[str] = mapped_column(String(100))
+    revocation_index: Mapped[int] = mapped_column(Integer)
+    suspension_list: Mapped[str] = mapped_column(String(100))
+    suspension_index: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_digest: Mapped[str | None] = mapped_column(String(64))
+
+
+@dataclass(frozen=True)
+class Award:
+    """One award, as the award schema accepted it."""
+
+    achievement_id: str
+    learner_did: str | None
+    learner_email: str | None
+    learner_name: str | None
+    score: float | None
+    credits_earned: str | None
+    awarded_date: date | None
+    evidence: tuple[Mapping[str, Any], ...]
+    formats: tuple[str, ...]
+    idempotency_key: str | None
+    request_digest: str
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    credential: IssuedCredential
+    created: bool
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """Awards and status changes for the issuers of one catalogue."""
+
+    catalogue: Catalogue
+
+    def award(
+        self, session: Session, slug: str, award: Award, *, now: datetime
+    ) -> IssueResult:
+        """Issue one credential (or return the one its idempotency key made)."""
+        (outcome,) = self.award_many(session, slug, [award], now=now)
+        if isinstance(outcome, CredbankError):
+            raise outcome
+        return outcome
+
+    def award_many(
+        self, session: Session, slug: str, awards: Sequence[Award], *, now: datetime
+    ) -> list[IssueResult | CredbankError]:
+        """Issue a chunk of awards with one log append (so one checkpoint).
+
+        Each award runs in a savepoint: one that is refused leaves nothing behind and
+        is answered with its error, while the others go on.
+        """
+        registry = self.catalogue.registry
+        issuer = registry.issuer(session, slug)
+        if issuer.status != ACCREDITED:
+            raise ForbiddenError(f"issuer {slug} is {issuer.status}; it cannot issue")
+        context = _Context(slug, registry.did(slug), *self._signer(session, slug), now)
+
+        outcomes: list[IssueResult | CredbankError] = []
+        fresh: list[tuple[IssuedCredential, dict[str, Any]]] = []
+        by_key: dict[str, IssuedCredential] = {}
+        for award in awards:
+            savepoint = session.begin_nested()
+            try:
+                outcome = self._prepare(session, award, context, by_key)
+            except CredbankError as exc:
+                savepoint.rollback()
+                outcomes.append(exc)
+                continue
+            savepoint.commit()
+            if isinstance(outcome, IssueResult):
+                outcomes.append(outcome)
+                continue
+            record, entry = outcome
+            if award.idempotency_key is not None:
+                by_key[award.idempotency_key] = record
+            fresh.append((record, entry))
+            outcomes.append(IssueResult(record, created=True))
+
+        indexes = registry.log.append(session, [e for _, e in fresh], now=now)
+        for (record, _), log_index in zip(fresh, indexes, strict=True):
+            record.log_index = log_index
+            session.add(record)
+        session.flush()
+        logger.info("issued %d credentials for %s", len(fresh), slug)
+        return outcomes
+
+    def _prepare(
+        self,
+        session: Session,
+        award: Award,
+        context: _Context,
+        by_key: Mapping[str, IssuedCredential],
+    ) -> IssueResult | tuple[IssuedCredential, dict[str, Any]]:
+        registry = self.catalogue.registry
+        slug, now = context.slug, context.now
+        if award.idempotency_key is not None:
+            earlier = by_key.get(award.idempotency_key) or _by_idempotency_key(
+                session, slug, award.idempotency_key
+            )
+            if earlier is not None:
+                if earlier.request_digest != award.request_digest:
+                    raise ConflictError(
+                        f"idempotency key {award.idempotency_key!r} was used for "
+                        "a different award"
+                    )
+                return IssueResult(earlier, created=False)
+        achievement = _awardable(self.catalogue, session, slug, award.achievement_id)
+        issuer = registry.issuer(session, slug)
+        definition = achievement.definition
+        credits_earned = _credits_earned(award, definition)
+
+        learner = find_or_create_learner(
+            session,
+            registry.keystore,
+            did=award.learner_did,
+            email=award.learner_email,
+            name=award.learner_name,
+            now=now,
+        )
+        entries = []
+        lists: dict[str, tuple[StatusList, int]] = {}
+        for purpose in (REVOCATION, SUSPENSION):
+            status_list, index = allocate_index(session, slug, purpose, now=now)
+            if status_list.signed_credential is None:
+                self._sign_list(
+                    status_list, context.did, context.signer, context.key_id, now
+                )
+            lists[purpose] = (status_list, index)
+            entries.append(
+                status_list_entry(
+                    status_list_url(registry.base_url, status_list.id),
+                    index,
+                    status_purpose=purpose,
+                )
+            )
+
+        credential_id = f"urn:uuid:{uuid.uuid4()}"
+        issued_on = award.awarded_date or now.date()
+        document = self.catalogue.document(achievement, issuer)
+        document.pop("@context")
+        if award.score is not None:
+            document["resultDescription"] = [_score_description(document["id"])]
+        unsigned = achievement_credential(
+            credential_id=credential_id,
+            issuer=document["creator"],
+            achievement=document,
+            valid_from=_timestamp(now),
+            valid_until=_valid_until(now, definition.get("validityMonths")),
+            learner_did=award.learner_did,
+            identity=(
+                email_identity(award.learner_email) if award.learner_email else None
+            ),
+            credits_earned=credits_number(credits_earned),
+            result=_result(document["id"], award.score),
+            awarded_date=_timestamp(datetime.combine(issued_on, now.timetz())),
+            evidence=[{"type": ["Evidence"], **item} for item in award.evidence],
+            status=entries,
+        )
+        check_document(unsigned)
+        secured = self._secure(unsigned, award.formats, context)
+        digest = credential_digest(unsigned)
+
+        entry = make_entry(
+            "credential.issued",
+            now,
+            credential=credential_id,
+            digest=digest,
+            issuer=slug,
+            achievement=achievement.id,
+            learner=learner.id,
+            status=[
+                {"list": lst.id, "index": index, "purpose": purpose}
+                for purpose, (lst, index) in lists.items()
+            ],
+        )
+        record = IssuedCredential(
+            id=credential_id,
+            issuer_slug=slug,
+            achievement_id=achievement.id,
+            learner_id=learner.id,
+            digest=digest,
+            secured=secured,
+            revocation_list=lists[REVOCATION][0].id,
+            revocation_index=lists[REVOCATION][1],
+            suspension_list=lists[SUSPENSION][0].id,
+            suspension_index=lists[SUSPENSION][1],
+            status=ACTIVE_STATUS,
+            issued_at=now,
+            idempotency_key=award.idempotency_key,
+            request_digest=award.request_digest,
+        )
+        return record, entry
+
+    def change_status(
+        self,
+        session: Session,
+        credential_id: str,
+        *,
+        action: str,
+        reason: str,
+        now: datetime,
+    ) -> IssuedCredential:
+        """Revoke (final), suspend, or reinstate a suspended credential."""
+        record = get_credential(session, credential_id)
+        if record.status == REVOKED:
+            raise ConflictError(f"credential {credential_id} is revoked for good")
+        if action == "revoke":
+            list_id, index, new_status = (
+                record.revocation_list,
+                record.revocation_index,
+                REVOKED,
+            )
+            value = True
+        elif action == "suspend":
+            if record.status == SUSPENDED_STATUS:
+                raise ConflictError(f"credential {credential_id} is already suspended")
+            list_id, index, new_status, value = (
+                record.suspension_list,
+                record.suspension_index,
+                SUSPENDED_STATUS,
+                True,
+            )
+        elif action == "reinstate":
+            if record.status != SUSPENDED_STATUS:
+                raise ConflictError(
+                    f"expected a suspended credential to reinstate, got {record.status}"
+                )
+            list_id, index, new_status, value = (
+                record.suspension_list,
+                record.suspension_index,
+                ACTIVE_STATUS,
+                False,
+            )
+        else:
+            raise InvalidInputError({"action": "expected revoke, suspend or reinstate"})
+
+        status_list = session.get(StatusList, list_id)
+        assert status_list is not None
+        set_status_bit(status_list, index, value)
+        signer, key_id = self._signer(session, record.issuer_slug)
+        did = self.catalogue.registry.did(record.issuer_slug)
+        self._sign_list(status_list, did, signer, key_id, now)
+        record.status = new_status
+        entry = make_entry(
+            "status.changed",
+            now,
+            credential=record.id,
+            digest=record.digest,
+            list=list_id,
+            index=index,
+            purpose=status_list.purpose,
+            status=new_status,
+            reason=reason,
+        )
+        self.catalogue.registry.log.append(session, [entry], now=now)
+        logger.info("credential %s is now %s", record.id, new_status)
+        return record
+
+    def _signer(self, session: Session, slug: str) -> tuple[Signer, str]:
+        registry = self.catalogue.registry
+        for key in reversed(registry.keys(session, slug)):
+            if key.state == ACTIVE and key.algorithm == ED25519:
+                return registry.keystore.signer(key), key.id
+        raise ConflictError(f"issuer {slug} has no active Ed25519 key; rotate one")
+
+    def _sign_list(
+        self,
+        status_list: StatusList,
+        did: str,
+        signer: Signer,
+        key_id: str,
+        now: datetime,
+    ) -> None:
+        sign_status_list(
+            status_list,
+            base_url=self.catalogue.registry.base_url,
+            issuer_did=did,
+            signer=signer,
+            verification_method=multikey_method_id(did, key_id),
+            now=now,
+        )
+
+    def _secure(
+        self, unsigned: dict[str, Any], formats: Sequence[str], context: _Context
+    ) -> dict[str, Any]:
+        secured: dict[str, Any] = {}
+        for form in formats:
+            if form in DATA_INTEGRITY_FORMATS:
+                secured[form] = add_proof(
+                    unsigned,
+                    context.signer,
+                    cryptosuite=form,
+                    verification_method=multikey_method_id(context.did, context.key_id),
+                    created=_timestamp(context.now),
+                )
+            elif form == JWT:
+                secured[form] = sign_vc_jwt(
+                    unsigned,
+                    context.signer,
+                    kid=jwk_method_id(context.did, context.key_id),
+                )
+        return secured
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every award of one chunk shares."""
+
+    slug: str
+    did: str
+    signer: Signer
+    key_id: str
+    now: datetime
+
+
+def get_credential(session: Session, credential_id: str) -> IssuedCredential:
+    """A credential by its id, `urn:uuid:<uuid>` or the bare uuid."""
+    if not credential_id.startswith("urn:uuid:"):
+        credential_id = f"urn:uuid:{credential_id}"
+    found = session.get(IssuedCredential, credential_id)
+    if found is None:
+        raise NotFoundError(f"no credential {credential_id!r}")
+    return found
+
+
+def request_digest(payload: Mapping[str, Any]) -> str:
+    """A stable digest of an award request, for idempotency."""
+    return hashlib.sha256(rfc8785.dumps(dict(payload))).hexdigest()
+
+
+def _by_idempotency_key(
+    session: Session, slug: str, key: str
+) -> IssuedCredential | None:
+    return session.scalars(
+        select(IssuedCredential).where(
+            IssuedCredential.issuer_slug == slug,
+            IssuedCredential.idempotency_key == key,
+        )
+    ).first()
+
+
+def _awardable(catalogue: Catalogue, session: Session, slug: str, ref: str) -> Any:
+    achievement_id = ref.rsplit("/", 1)[-1]
+    try:
+        achievement = catalogue.get(session, achievement_id)
+    except NotFoundError as exc:
+        raise InvalidInputError({"achievement": f"no achievement {ref!r}"}) from exc
+    if achievement.issuer_slug != slug:
+        raise ForbiddenError(f"achievement {achievement_id} belongs to another issuer")
+    if achievement.status == RETIRED:
+        raise ConflictError(f"achievement {achievement_id} is retired")
+    if achievement.status != ACHIEVEMENT_APPROVED:
+        raise ConflictError(
+            f"achievement {achievement_id} is {achievement.status}, not approved"
+        )
+    return achievement
+
+
+def _credits_earned(award: Award, definition: Mapping[str, Any]) -> str:
+    available = definition["credits"]
+    if award.credits_earned is None:
+        return str(available)
+    if Decimal(award.credits_earned) > Decimal(available):
+        raise InvalidInputError(
+            {
+                "creditsEarned": f"expected at most the {available} "
+                f"{definition['unit']} the course carries, got {award.credits_earned}"
+            }
+        )
+    return award.credits_earned
+
+
+def _score_description(achievement_id: str) -> dict[str, Any]:
+    return {
+        "id": f"{achievement_id}#score",
+        "type": ["ResultDescription"],
+        "name": "Score",
+        "resultType": "ScaledScore",
+        "valueMin": "0",
+        "valueMax": "100",
+    }
+
+
+def _result(achievement_id: str, score: float | None) -> list[dict[str, Any]] | None:
+    if score is None:
+        return None
+    return [
+        {
+            "type": ["Result"],
+            "resultDescription": f"{achievement_id}#score",
+            "value": f"{score:g}",
+        }
+    ]
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _valid_until(now: datetime, months: int | None) -> str | None:
+    if not months:
+        return None
+    month = now.month - 1 + months
+    year, month = now.year + month // 12, month % 12 + 1
+    day = min(now.day, _days_in(year, month))
+    return _timestamp(now.replace(year=year, month=month, day=day))
+
+
+def _days_in(year: int, month: int) -> int:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return (following - date(year, month, 1)).days
