@@ -24,6 +24,7 @@ from issuers.errors import (
 )
 from keys.errors import CredbankError, DatabaseNotReadyError, KeyStateError
 from ledger.errors import EntryError, FormatError, LogRangeError
+from verify.errors import QRCodeTooLargeError
 
 __all__ = [
     "PROBLEM_TYPES",
@@ -47,6 +48,11 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "conflict": (409, "The request conflicts with the current state"),
     "invalid-input": (400, "The input breaks the admission standard"),
     "unavailable": (503, "The service cannot reach its database"),
+    "qr-too-large": (
+        500,
+        "The verification URL is too long for a printable QR code; "
+        "shorten CREDBANK_BASE_URL",
+    ),
     "internal-error": (500, "Internal error"),
 }
 
@@ -57,6 +63,7 @@ _DOMAIN_ERRORS: list[tuple[type[CredbankError], str]] = [
     (ConflictError, "conflict"),
     (InvalidInputError, "invalid-input"),
     (KeyStateError, "conflict"),
+    (QRCodeTooLargeError, "qr-too-large"),
     (LogRangeError, "out-of-range"),
     (EntryError, "bad-entry"),
     (FormatError, "malformed"),

@@ -18,6 +18,7 @@ from issuers.errors import ForbiddenError, InvalidInputError, NotFoundError
 from issuers.issuance import IssuedCredential, get_credential
 from issuers.standard import CleanString
 from issuers.status_lists import STATUS_TTL_MS, StatusList
+from verify.qr import qr_png, qr_svg, verification_url
 
 blp = Blueprint("credentials", __name__, description="Credentials")
 
@@ -105,6 +106,28 @@ def change_status(data: dict[str, Any]) -> dict[str, Any]:
         return {"credentialId": record.id, "status": record.status}
 
 
+@blp.route("/credentials/<path:credential_id>/qr.svg")
+def qr_code_svg(credential_id: str) -> Response:
+    """QR code of the verification URL (error correction M, version 6 at most)."""
+    url = _verification_url_of(credential_id)
+    return Response(
+        qr_svg(url),
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+@blp.route("/credentials/<path:credential_id>/qr.png")
+def qr_code_png(credential_id: str) -> Response:
+    """The same QR code as a PNG, for printing."""
+    url = _verification_url_of(credential_id)
+    return Response(
+        qr_png(url),
+        content_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 @blp.route("/credentials/<path:credential_id>")
 def show_credential(credential_id: str) -> Response:
     """The credential as issued: `?format=` one of its secured forms (default the
@@ -182,27 +205,32 @@ def _row_answer(outcome: RowOutcome, base_url: str) -> dict[str, Any]:
         return answer
     assert outcome.result is not None
     record = outcome.result.credential
-    short = record.id.removeprefix("urn:uuid:")
     return {
         "row": outcome.row,
         "status": "issued" if outcome.result.created else "existing",
         "id": record.id,
         "digest": record.digest,
-        "verificationUrl": f"{base_url}/v/{short}",
+        "verificationUrl": verification_url(base_url, record.id),
     }
+
+
+def _verification_url_of(credential_id: str) -> str:
+    app = services()
+    with app.database.transaction() as session:
+        record = get_credential(session, credential_id)
+    return verification_url(app.config.base_url, record.id)
 
 
 def _issued(record: IssuedCredential) -> dict[str, Any]:
     base = services().config.base_url
-    short = record.id.removeprefix("urn:uuid:")
     return {
         "id": record.id,
         "digest": record.digest,
         "logIndex": record.log_index,
-        "verificationUrl": f"{base}/v/{short}",
+        "verificationUrl": verification_url(base, record.id),
         "qr": {
-            "svg": f"{base}/credentials/{short}/qr.svg",
-            "png": f"{base}/credentials/{short}/qr.png",
+            "svg": f"{base}/credentials/{record.id}/qr.svg",
+            "png": f"{base}/credentials/{record.id}/qr.png",
         },
         "credential": record.secured,
     }
