@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean interop-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,24 @@ run: $(VENV)/.installed
 	$(BIN)/credbank demo
 	$(BIN)/credbank serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test interop-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2
+
+# tests/interop runs Digital Bazaar's VC libraries and jose under Node.js. Without
+# node those tests skip (under CI=true they fail); npm runs only when node_modules
+# is missing or older than the lock file.
+INTEROP := tests/interop
+interop-deps:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo "node or npm not found: the tests in $(INTEROP) will be skipped"; \
+	elif [ ! -d $(INTEROP)/node_modules ] || \
+		[ $(INTEROP)/package-lock.json -nt $(INTEROP)/node_modules/.package-lock.json ]; then \
+		npm ci --prefix $(INTEROP) --silent --no-audit --no-fund || \
+		echo "npm ci failed: the tests in $(INTEROP) will be skipped"; \
+	fi
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
@@ -40,4 +53,4 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(INTEROP)/node_modules

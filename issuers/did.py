@@ -28,10 +28,19 @@ __all__ = [
 ]
 
 # Only contexts the project ships (DESIGN §4), so that the document can be processed
-# without fetching anything.
-DID_CONTEXTS = [
+# without fetching anything. Neither defines JsonWebKey, so a small inline context
+# maps the two JWK terms to their IRIs in the Security Vocabulary (as Controlled
+# Identifiers v1.0 §2.2.3 names them); without it JSON-LD processors drop the keys.
+DID_CONTEXTS: list[str | dict[str, Any]] = [
     "https://www.w3.org/ns/did/v1",
     "https://w3id.org/security/multikey/v1",
+    {
+        "JsonWebKey": "https://w3id.org/security#JsonWebKey",
+        "publicKeyJwk": {
+            "@id": "https://w3id.org/security#publicKeyJwk",
+            "@type": "@json",
+        },
+    },
 ]
 
 
