@@ -46,7 +46,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "forbidden": (403, "This token may not do that"),
     "not-found": (404, "No such resource"),
     "conflict": (409, "The request conflicts with the current state"),
-    "invalid-input": (400, "The input breaks the admission standard"),
+    "invalid-input": (400, "The input is invalid"),
     "unavailable": (503, "The service cannot reach its database"),
     "qr-too-large": (
         500,

@@ -9,6 +9,7 @@ used status index.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import uuid
@@ -77,6 +78,8 @@ JCS = "eddsa-jcs-2022"
 JWT = "vc+jwt"
 DATA_INTEGRITY_FORMATS = (RDFC, JCS)
 FORMATS = (RDFC, JCS, JWT)
+
+VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 
 ACTIVE_STATUS = "active"
 REVOKED = "revoked"
@@ -220,22 +223,7 @@ class Issuance:
             name=award.learner_name,
             now=now,
         )
-        entries = []
-        lists: dict[str, tuple[StatusList, int]] = {}
-        for purpose in (REVOCATION, SUSPENSION):
-            status_list, index = allocate_index(session, slug, purpose, now=now)
-            if status_list.signed_credential is None:
-                self._sign_list(
-                    status_list, context.did, context.signer, context.key_id, now
-                )
-            lists[purpose] = (status_list, index)
-            entries.append(
-                status_list_entry(
-                    status_list_url(registry.base_url, status_list.id),
-                    index,
-                    status_purpose=purpose,
-                )
-            )
+        lists, entries = self._allocate_status(session, context)
 
         credential_id = f"urn:uuid:{uuid.uuid4()}"
         issued_on = award.awarded_date or now.date()
@@ -259,28 +247,143 @@ class Issuance:
             evidence=[{"type": ["Evidence"], **item} for item in award.evidence],
             status=entries,
         )
-        check_document(unsigned)
-        secured = self._secure(unsigned, award.formats, context)
-        digest = credential_digest(unsigned)
+        return self._finish(
+            session,
+            unsigned,
+            award.formats,
+            context,
+            lists,
+            achievement_id=achievement.id,
+            learner_id=learner.id,
+            idempotency=(award.idempotency_key, award.request_digest),
+        )
 
+    def issue_document(
+        self,
+        session: Session,
+        slug: str,
+        credential: Mapping[str, Any],
+        formats: Sequence[str],
+        *,
+        now: datetime,
+    ) -> IssuedCredential:
+        """Secure a credential the caller built (VC-API issue).
+
+        An Open Badges credential must name an approved achievement of the caller;
+        a plain VC 2.0 credential is signed when it conforms. The service sets the
+        issuer, the id if missing, validFrom if missing and the status entries.
+        """
+        registry = self.catalogue.registry
+        issuer = registry.issuer(session, slug)
+        if issuer.status != ACCREDITED:
+            raise ForbiddenError(f"issuer {slug} is {issuer.status}; it cannot issue")
+        context = _Context(slug, registry.did(slug), *self._signer(session, slug), now)
+        document = _conforming(credential, context.did)
+        achievement_id = None
+        if {"OpenBadgeCredential", "AchievementCredential"} & set(document["type"]):
+            ref = document["credentialSubject"].get("achievement", {}).get("id")
+            if not isinstance(ref, str):
+                raise InvalidInputError(
+                    {
+                        "credentialSubject.achievement.id": "expected the URL of an "
+                        "approved achievement of this issuer"
+                    }
+                )
+            achievement_id = _awardable(self.catalogue, session, slug, ref).id
+        document.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
+        if session.get(IssuedCredential, document["id"]) is not None:
+            raise ConflictError(f"credential {document['id']} was already issued")
+        document.setdefault("validFrom", _timestamp(now))
+        subject_id = document["credentialSubject"].get("id")
+        learner_id = None
+        if isinstance(subject_id, str) and subject_id.startswith("did:"):
+            learner_id = find_or_create_learner(
+                session,
+                registry.keystore,
+                did=subject_id,
+                email=None,
+                name=None,
+                now=now,
+            ).id
+        lists, entries = self._allocate_status(session, context)
+        document["credentialStatus"] = entries
+        record, entry = self._finish(
+            session,
+            document,
+            formats,
+            context,
+            lists,
+            achievement_id=achievement_id,
+            learner_id=learner_id,
+            idempotency=(None, None),
+        )
+        (record.log_index,) = registry.log.append(session, [entry], now=now)
+        session.add(record)
+        session.flush()
+        return record
+
+    def _allocate_status(
+        self, session: Session, context: _Context
+    ) -> tuple[dict[str, tuple[StatusList, int]], list[dict[str, Any]]]:
+        """A random free index in the issuer's revocation and suspension lists."""
+        lists: dict[str, tuple[StatusList, int]] = {}
+        entries = []
+        for purpose in (REVOCATION, SUSPENSION):
+            status_list, index = allocate_index(
+                session, context.slug, purpose, now=context.now
+            )
+            if status_list.signed_credential is None:
+                self._sign_list(
+                    status_list,
+                    context.did,
+                    context.signer,
+                    context.key_id,
+                    context.now,
+                )
+            lists[purpose] = (status_list, index)
+            entries.append(
+                status_list_entry(
+                    status_list_url(self.catalogue.registry.base_url, status_list.id),
+                    index,
+                    status_purpose=purpose,
+                )
+            )
+        return lists, entries
+
+    def _finish(
+        self,
+        session: Session,
+        unsigned: dict[str, Any],
+        formats: Sequence[str],
+        context: _Context,
+        lists: Mapping[str, tuple[StatusList, int]],
+        *,
+        achievement_id: str | None,
+        learner_id: str | None,
+        idempotency: tuple[str | None, str | None],
+    ) -> tuple[IssuedCredential, dict[str, Any]]:
+        """Secure, digest, and build the row and the log entry (not yet added)."""
+        check_document(unsigned)
+        secured = self._secure(unsigned, formats, context)
+        digest = credential_digest(unsigned)
         entry = make_entry(
             "credential.issued",
-            now,
-            credential=credential_id,
+            context.now,
+            credential=unsigned["id"],
             digest=digest,
-            issuer=slug,
-            achievement=achievement.id,
-            learner=learner.id,
+            issuer=context.slug,
+            achievement=achievement_id,
+            learner=learner_id,
             status=[
                 {"list": lst.id, "index": index, "purpose": purpose}
                 for purpose, (lst, index) in lists.items()
             ],
         )
         record = IssuedCredential(
-            id=credential_id,
-            issuer_slug=slug,
-            achievement_id=achievement.id,
-            learner_id=learner.id,
+            id=unsigned["id"],
+            issuer_slug=context.slug,
+            achievement_id=achievement_id,
+            learner_id=learner_id,
             digest=digest,
             secured=secured,
             revocation_list=lists[REVOCATION][0].id,
@@ -288,9 +391,9 @@ class Issuance:
             suspension_list=lists[SUSPENSION][0].id,
             suspension_index=lists[SUSPENSION][1],
             status=ACTIVE_STATUS,
-            issued_at=now,
-            idempotency_key=award.idempotency_key,
-            request_digest=award.request_digest,
+            issued_at=context.now,
+            idempotency_key=idempotency[0],
+            request_digest=idempotency[1],
         )
         return record, entry
 
@@ -457,6 +560,38 @@ def _awardable(catalogue: Catalogue, session: Session, slug: str, ref: str) -> A
             f"achievement {achievement_id} is {achievement.status}, not approved"
         )
     return achievement
+
+
+def _conforming(credential: Mapping[str, Any], did: str) -> dict[str, Any]:
+    """A copy of a caller's credential, checked against VC Data Model 2.0 §4."""
+    if not isinstance(credential, Mapping):
+        raise InvalidInputError({"credential": "expected a JSON object"})
+    document = copy.deepcopy(dict(credential))
+    errors: dict[str, str] = {}
+    contexts = document.get("@context")
+    if not isinstance(contexts, list) or not contexts or contexts[0] != VC2_CONTEXT:
+        errors["@context"] = f"expected a list starting with {VC2_CONTEXT}"
+    types = document.get("type")
+    if not isinstance(types, list) or "VerifiableCredential" not in types:
+        errors["type"] = "expected a list holding VerifiableCredential"
+    if not isinstance(document.get("credentialSubject"), dict):
+        errors["credentialSubject"] = "expected one subject object"
+    for name in ("proof", "credentialStatus"):
+        if name in document:
+            errors[name] = "the service adds it; leave it out"
+    issuer = document.get("issuer", did)
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if issuer_id != did:
+        errors["issuer"] = f"expected this issuer's DID {did}, got {issuer_id!r}"
+    if "id" in document and not (
+        isinstance(document["id"], str) and ":" in document["id"]
+    ):
+        errors["id"] = "expected a URI"
+    if errors:
+        raise InvalidInputError(errors)
+    document["issuer"] = issuer if isinstance(issuer, dict) else did
+    check_document(document)
+    return document
 
 
 def _credits_earned(award: Award, definition: Mapping[str, Any]) -> str:

@@ -15,12 +15,32 @@ from api.smorest import Blueprint
 from issuers.awards import AwardSchema, to_award
 from issuers.batch import RowOutcome, issue_batch, rows_from_csv
 from issuers.errors import ForbiddenError, InvalidInputError, NotFoundError
-from issuers.issuance import IssuedCredential, get_credential
+from issuers.issuance import FORMATS, RDFC, IssuedCredential, get_credential
 from issuers.standard import CleanString
 from issuers.status_lists import STATUS_TTL_MS, StatusList
 from verify.qr import qr_png, qr_svg, verification_url
 
 blp = Blueprint("credentials", __name__, description="Credentials")
+
+
+class IssueOptionsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    formats = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(FORMATS)),
+        validate=ma.validate.Length(min=1, max=len(FORMATS)),
+    )
+
+
+class IssueRequestSchema(ma.Schema):
+    """VC-API IssueCredentialRequest: a credential to secure, and options."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    credential = ma.fields.Dict(required=True)
+    options = ma.fields.Nested(IssueOptionsSchema, load_default=dict)
 
 
 class StatusChangeSchema(ma.Schema):
@@ -49,6 +69,32 @@ def award(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         result = app.issuance.award(session, slug, to_award(data, raw), now=_now())
         body = _issued(result.credential)
     return body, 201 if result.created else 200
+
+
+@blp.route("/credentials/issue", methods=["POST"])
+@requires(ISSUER)
+@blp.arguments(IssueRequestSchema)
+def issue(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """W3C VC-API issue: secure a credential the caller built; the service adds
+    the issuer, id, status entries and proof, and logs its digest."""
+    app = services()
+    slug = current_principal().subject
+    assert slug is not None
+    formats = data["options"].get("formats") or [RDFC]
+    with app.database.transaction(write=True) as session:
+        record = app.issuance.issue_document(
+            session, slug, data["credential"], formats, now=_now()
+        )
+        body = _issued(record)
+    first = body["credential"][formats[0]]
+    if isinstance(first, str):
+        # VC Data Model 2.0 §4.13: an enveloped credential carries the JWT.
+        first = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": f"data:application/vc+jwt,{first}",
+            "type": "EnvelopedVerifiableCredential",
+        }
+    return {"verifiableCredential": first, **body}, 201
 
 
 @blp.route("/credentials/batch", methods=["POST"])
