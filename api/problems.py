@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from api.auth import AuthenticationError
+from credentials.errors import CredentialError, ProofGenerationError
 from issuers.errors import (
     ConflictError,
     ForbiddenError,
@@ -47,6 +48,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "not-found": (404, "No such resource"),
     "conflict": (409, "The request conflicts with the current state"),
     "invalid-input": (400, "The input is invalid"),
+    "invalid-credential": (400, "The credential cannot be accepted as it is"),
     "unavailable": (503, "The service cannot reach its database"),
     "qr-too-large": (
         500,
@@ -64,6 +66,8 @@ _DOMAIN_ERRORS: list[tuple[type[CredbankError], str]] = [
     (InvalidInputError, "invalid-input"),
     (KeyStateError, "conflict"),
     (QRCodeTooLargeError, "qr-too-large"),
+    (ProofGenerationError, "internal-error"),
+    (CredentialError, "invalid-credential"),
     (LogRangeError, "out-of-range"),
     (EntryError, "bad-entry"),
     (FormatError, "malformed"),
@@ -156,6 +160,8 @@ def problem_status(error: CredbankError) -> tuple[int, str, str]:
 def _handle_domain_error(error: CredbankError) -> Response:
     for cls, code in _DOMAIN_ERRORS:
         if isinstance(error, cls):
+            if code == "internal-error":
+                break
             headers = {}
             if code == "unauthorized":
                 headers["WWW-Authenticate"] = 'Bearer realm="credbank"'
