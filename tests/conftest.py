@@ -13,6 +13,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'credbank.sqlite3'}"
         return
+    with postgres_schema() as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema for the duration; skips without a server URL."""
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL run needs CREDBANK_TEST_POSTGRES_URL")
     schema = f"test_{uuid.uuid4().hex[:16]}"
@@ -338,3 +346,104 @@ def approved_achievement(
     achievement_id = submit(client, issuer)
     approve(client, f"/achievements/{achievement_id}", reviewers[:2])
     return achievement_id
+
+
+# Issuance (issue 4): award requests, the issuer's published keys, and counters of
+# what an award may use up.
+
+LEARNER_EMAIL = "Wang.Fang.Lin@Mail.Example.com"
+LEARNER_NAME = "王芳琳"
+
+
+def award_request(achievement: str, **overrides: Any) -> dict[str, Any]:
+    """A valid award of `achievement` to a learner known by e-mail and name."""
+    body: dict[str, Any] = {
+        "achievement": achievement,
+        "learner": {"email": LEARNER_EMAIL, "name": LEARNER_NAME},
+    }
+    body.update(overrides)
+    return body
+
+
+def award(client: FlaskClient, issuer: Caller, body: dict[str, Any]) -> Any:
+    """POST /credentials/award as `issuer`; the answer of a new credential."""
+    answer = client.post("/credentials/award", json=body, headers=issuer.headers)
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def issuer_keys(client: FlaskClient, slug: str) -> dict[str, tuple[str, bytes]]:
+    """Verification method id -> (algorithm, raw public key), read from the issuer's
+    published DID document: Multikeys decoded from `publicKeyMultibase`, and each
+    JsonWebKey resolved to its Multikey twin (checked to be the same key)."""
+    import base64
+
+    from keys.multikey import decode_multikey
+
+    answer = client.get(f"/issuers/{slug}/did.json")
+    assert answer.status_code == 200
+    methods = answer.get_json()["verificationMethod"]
+    keys = {
+        m["id"]: decode_multikey(m["publicKeyMultibase"])
+        for m in methods
+        if m["type"] == "Multikey"
+    }
+    for method in methods:
+        if method["type"] == "JsonWebKey":
+            algorithm, raw = keys[method["id"].removesuffix("-jwk")]
+            jwk = method["publicKeyJwk"]
+            if jwk["kty"] == "OKP":
+                padded = jwk["x"] + "=" * (-len(jwk["x"]) % 4)
+                assert base64.urlsafe_b64decode(padded) == raw
+            keys[method["id"]] = (algorithm, raw)
+    return keys
+
+
+def allocated_indexes(services: Services) -> int:
+    """Status list indexes handed out so far, over every issuer and list."""
+    from sqlalchemy import select
+
+    from issuers.status_lists import StatusList
+
+    with services.database.transaction() as session:
+        counts = session.scalars(select(StatusList.allocated_count))
+        return sum(counts)
+
+
+def checkpoints_signed(services: Services) -> int:
+    from sqlalchemy import func, select
+
+    from ledger.models import LogCheckpoint
+
+    with services.database.transaction() as session:
+        return session.scalar(select(func.count()).select_from(LogCheckpoint)) or 0
+
+
+def rows_in(services: Services, table: str) -> int:
+    """How many rows `table` holds (learners, data_keys, credentials...)."""
+    with services.database.transaction() as session:
+        return session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+@pytest.fixture
+def other_achievement(
+    client: FlaskClient, other_issuer: Caller, reviewers: list[Caller]
+) -> str:
+    """An approved achievement of `other_issuer`."""
+    achievement_id = submit(client, other_issuer)
+    approve(client, f"/achievements/{achievement_id}", reviewers[:2])
+    return achievement_id
+
+
+@pytest.fixture
+def issued(client: FlaskClient, issuer: Caller, approved_achievement: str) -> Any:
+    """A credential awarded over HTTP in all three forms, with a score."""
+    return award(
+        client,
+        issuer,
+        award_request(
+            approved_achievement,
+            score=87.5,
+            formats=["eddsa-rdfc-2022", "eddsa-jcs-2022", "vc+jwt"],
+        ),
+    )

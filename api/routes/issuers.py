@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from issuers.did import did_document, jwk_set, multikey_method_id
 from issuers.errors import ForbiddenError, NotFoundError
 from issuers.standard import IssuerApplicationSchema, ReasonSchema, ReviewSchema
 from issuers.trust_list import LISTED_STATUSES, issuer_profile, trust_list
-from keys import ED25519, P256
+from keys import ED25519, P256, StoredKey
 
 blp = Blueprint("issuers", __name__, url_prefix="/issuers", description="Issuers")
 
@@ -172,29 +173,28 @@ def report_compromise(slug: str, key_id: str) -> dict[str, Any]:
 @blp.route("/<slug>/did.json")
 def did_json(slug: str) -> Response:
     """The issuer's DID document (did:web)."""
-    app = services()
-    with app.database.transaction() as session:
-        keys = app.registry.keys(session, slug)
-        if not keys:
-            raise NotFoundError(f"no issuer {slug!r} with keys")
-        document = did_document(app.registry.did(slug), keys)
-    response = jsonify(document)
-    response.content_type = "application/did+json"
-    response.headers["Cache-Control"] = _KEYS_CACHE
-    return response
+    return _key_document(slug, did_document, "application/did+json")
 
 
 @blp.route("/<slug>/jwks.json")
 def jwks_json(slug: str) -> Response:
     """RFC 7517 JWK Set of the issuer's keys that still verify."""
+    return _key_document(slug, jwk_set, "application/jwk-set+json")
+
+
+def _key_document(
+    slug: str,
+    build: Callable[[str, list[StoredKey]], dict[str, Any]],
+    content_type: str,
+) -> Response:
     app = services()
     with app.database.transaction() as session:
         keys = app.registry.keys(session, slug)
         if not keys:
             raise NotFoundError(f"no issuer {slug!r} with keys")
-        document = jwk_set(app.registry.did(slug), keys)
+        document = build(app.registry.did(slug), keys)
     response = jsonify(document)
-    response.content_type = "application/jwk-set+json"
+    response.content_type = content_type
     response.headers["Cache-Control"] = _KEYS_CACHE
     return response
 

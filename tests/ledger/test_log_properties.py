@@ -7,18 +7,16 @@ holds many checkpoints; hypothesis then draws indexes and sizes across all of it
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from api.config import Config
 from api.services import Services, open_services
-from keys.database import normalise_url
 from ledger import (
     MAX_PAGE,
     MemoryTree,
@@ -37,7 +35,7 @@ from ledger import (
 )
 from ledger.models import LogCheckpoint
 from migrations.runner import upgrade
-from tests.conftest import NOW, POSTGRES_URL, TEST_MASTER_KEY, postgres_schema_url
+from tests.conftest import NOW, TEST_MASTER_KEY, postgres_schema
 
 TARGET_SIZE = 3000
 
@@ -73,18 +71,8 @@ def big_log_url(
         directory = tmp_path_factory.mktemp("big-log")
         yield f"sqlite:///{directory / 'credbank.sqlite3'}"
         return
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL run needs CREDBANK_TEST_POSTGRES_URL")
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield postgres_schema_url(schema)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
