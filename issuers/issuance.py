@@ -80,6 +80,7 @@ DATA_INTEGRITY_FORMATS = (RDFC, JCS)
 FORMATS = (RDFC, JCS, JWT)
 
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+_OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 
 ACTIVE_STATUS = "active"
 REVOKED = "revoked"
@@ -280,7 +281,7 @@ class Issuance:
         context = _Context(slug, registry.did(slug), *self._signer(session, slug), now)
         document = _conforming(credential, context.did)
         achievement_id = None
-        if {"OpenBadgeCredential", "AchievementCredential"} & set(document["type"]):
+        if _OB_TYPES & set(document["type"]):
             ref = document["credentialSubject"].get("achievement", {}).get("id")
             if not isinstance(ref, str):
                 raise InvalidInputError(
@@ -587,11 +588,36 @@ def _conforming(credential: Mapping[str, Any], did: str) -> dict[str, Any]:
         isinstance(document["id"], str) and ":" in document["id"]
     ):
         errors["id"] = "expected a URI"
+    if isinstance(types, list) and _OB_TYPES & set(types):
+        errors.update(_missing_ob3_properties(document))
     if errors:
         raise InvalidInputError(errors)
     document["issuer"] = issuer if isinstance(issuer, dict) else did
     check_document(document)
     return document
+
+
+def _missing_ob3_properties(document: Mapping[str, Any]) -> dict[str, str]:
+    # OB 3.0 §B.1: the credential's name; the subject's type; the achievement's
+    # id, type, name, description and criteria.
+    missing: dict[str, str] = {}
+    if not isinstance(document.get("name"), str):
+        missing["name"] = "Open Badges 3.0 requires the credential's name"
+    subject = document.get("credentialSubject")
+    if not isinstance(subject, Mapping):
+        return missing
+    if "AchievementSubject" not in (subject.get("type") or []):
+        missing["credentialSubject.type"] = "expected AchievementSubject"
+    achievement = subject.get("achievement")
+    if not isinstance(achievement, Mapping):
+        missing["credentialSubject.achievement"] = "expected an Achievement"
+        return missing
+    for name in ("id", "type", "name", "description", "criteria"):
+        if name not in achievement:
+            missing[f"credentialSubject.achievement.{name}"] = (
+                "Open Badges 3.0 requires it"
+            )
+    return missing
 
 
 def _credits_earned(award: Award, definition: Mapping[str, Any]) -> str:

@@ -195,3 +195,42 @@ def test_only_issuers_may_issue(client: FlaskClient, admin: Caller) -> None:
 
     assert anonymous.status_code == 401
     assert as_admin.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("remove", "field"),
+    [
+        (("name",), "name"),
+        (("credentialSubject", "type"), "credentialSubject.type"),
+        (
+            ("credentialSubject", "achievement", "criteria"),
+            "credentialSubject.achievement.criteria",
+        ),
+        (
+            ("credentialSubject", "achievement", "description"),
+            "credentialSubject.achievement.description",
+        ),
+    ],
+)
+def test_a_badge_missing_an_ob3_property_is_refused(
+    client: FlaskClient,
+    services: Services,
+    issuer: Caller,
+    approved_achievement: str,
+    remove: tuple[str, ...],
+    field: str,
+) -> None:
+    credential = badge(f"http://credbank.test/achievements/{approved_achievement}")
+    parent = credential
+    for name in remove[:-1]:
+        parent = parent[name]
+    del parent[remove[-1]]
+    before = tree_size(services)
+
+    response = client.post(
+        "/credentials/issue", json={"credential": credential}, headers=issuer.headers
+    )
+
+    assert response.status_code == 400
+    assert field in response.get_json()["errors"]
+    assert tree_size(services) == before
