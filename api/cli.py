@@ -211,16 +211,32 @@ def issue_batch_command(batch_file: str, slug: str, output: str | None) -> int:
     Exit 0 when every row was issued (or had been), 1 when some row was refused.
     """
     from api.services import open_services
-    from issuers.batch import issue_batch, rows_from_csv
+    from issuers.batch import MAX_ROWS, issue_batch, rows_from_csv
 
-    text = _read_text(batch_file, limit=_MAX_BATCH_BYTES)
-    if batch_file.endswith(".csv") or not text.lstrip().startswith("["):
-        rows = rows_from_csv(text)
-    else:
+    # A spreadsheet saves its CSV with a byte order mark, as the HTTP route allows.
+    text = _read_text(batch_file, limit=_MAX_BATCH_BYTES).removeprefix("\ufeff")
+    is_json = batch_file.endswith(".json") or (
+        not batch_file.endswith(".csv") and text.lstrip().startswith("[")
+    )
+    if is_json:
         try:
             rows = json.loads(text)
         except json.JSONDecodeError as exc:
             raise click.UsageError(f"{batch_file}: not JSON ({exc.msg})") from exc
+        if not isinstance(rows, list):
+            kind = "an object" if isinstance(rows, dict) else type(rows).__name__
+            raise click.UsageError(
+                f"{batch_file}: expected a JSON list of awards, got {kind}"
+            )
+    else:
+        rows = rows_from_csv(text)
+    # Refused before the progress bar starts, so the error stays one line.
+    if len(rows) > MAX_ROWS:
+        raise click.UsageError(
+            f"rows: expected at most {MAX_ROWS} rows, got {len(rows)}"
+        )
+    if output:
+        _check_writable(output)
 
     services = open_services(Config.from_env())
     try:
@@ -251,6 +267,15 @@ def issue_batch_command(batch_file: str, slug: str, output: str | None) -> int:
         f"of {len(outcomes)} rows"
     )
     return EXIT_INVALID if failed else 0
+
+
+def _check_writable(path: str) -> None:
+    # Before issuing: a typo in --output must not cost the mapping of a whole batch.
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
 def _write_outcomes(path: str, outcomes: list[RowOutcome]) -> None:

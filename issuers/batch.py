@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ import marshmallow as ma
 
 from issuers.awards import AwardSchema, to_award
 from issuers.errors import InvalidInputError
-from issuers.issuance import Award, Issuance, IssueResult, request_digest
+from issuers.issuance import Award, Issuance, IssueResult
 from keys import CredbankError, Database
 
 __all__ = [
@@ -107,6 +107,9 @@ def issue_batch(
             outcomes[number] = RowOutcome(number, None, exc)
             continue
         valid.append((number, award))
+    if progress is not None and outcomes:
+        # Rows refused here are done with too: progress counts every row.
+        progress(len(outcomes))
 
     for chunk in _chunks(valid, CHUNK_SIZE):
         try:
@@ -134,11 +137,13 @@ def _validated(schema: AwardSchema, row: Mapping[str, Any]) -> Award:
     except ma.ValidationError as exc:
         raise InvalidInputError(_flatten(exc.messages)) from exc
     raw = dict(row)
+    award = to_award(data, raw)
     if "idempotencyKey" not in raw:
         # NOTE: a row without a key is keyed by its content, so sending the same row
-        # twice can never issue two credentials.
-        data["idempotencyKey"] = "row:" + request_digest(raw)
-    return to_award(data, raw)
+        # twice can never issue two credentials. Without a key, the request digest
+        # is already the digest of the whole row.
+        award = replace(award, idempotency_key="row:" + award.request_digest)
+    return award
 
 
 def _award_from_csv(line: Mapping[str, str | None]) -> dict[str, Any]:

@@ -13,8 +13,8 @@ import copy
 import hashlib
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -49,11 +49,12 @@ from issuers.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from issuers.learners import find_or_create_learner
+from issuers.learners import LearnerBook, find_or_create_learner
+from issuers.models import Achievement, Issuer
 from issuers.registry import ACCREDITED
 from issuers.status_lists import (
+    IndexAllocator,
     StatusList,
-    allocate_index,
     set_status_bit,
     sign_status_list,
     status_list_url,
@@ -81,6 +82,9 @@ FORMATS = (RDFC, JCS, JWT)
 
 VC2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 _OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
+
+# Idempotency keys looked up per query: far below SQLite's 32,766 bound parameters.
+_KEYS_PER_QUERY = 500
 
 ACTIVE_STATUS = "active"
 REVOKED = "revoked"
@@ -156,21 +160,28 @@ class Issuance:
         Each award runs in a savepoint: one that is refused leaves nothing behind and
         is answered with its error, while the others go on.
         """
-        registry = self.catalogue.registry
-        issuer = registry.issuer(session, slug)
-        if issuer.status != ACCREDITED:
-            raise ForbiddenError(f"issuer {slug} is {issuer.status}; it cannot issue")
-        context = _Context(slug, registry.did(slug), *self._signer(session, slug), now)
+        context = self._context(session, slug, now)
+        # One query for the whole chunk; the awards issued below join it.
+        by_key = _by_idempotency_keys(
+            session,
+            slug,
+            {a.idempotency_key for a in awards if a.idempotency_key is not None},
+        )
 
         outcomes: list[IssueResult | CredbankError] = []
         fresh: list[tuple[IssuedCredential, dict[str, Any]]] = []
-        by_key: dict[str, IssuedCredential] = {}
+        context.learners.preload(
+            dids={a.learner_did for a in awards if a.learner_did},
+            emails={a.learner_email for a in awards if a.learner_email},
+        )
         for award in awards:
             savepoint = session.begin_nested()
+            mark = context.mark()
             try:
                 outcome = self._prepare(session, award, context, by_key)
             except CredbankError as exc:
                 savepoint.rollback()
+                context.forget_since(mark)
                 outcomes.append(exc)
                 continue
             savepoint.commit()
@@ -183,6 +194,9 @@ class Issuance:
             fresh.append((record, entry))
             outcomes.append(IssueResult(record, created=True))
 
+        context.learners.store()
+        context.allocator.store()
+        registry = self.catalogue.registry
         indexes = registry.log.append(session, [e for _, e in fresh], now=now)
         for (record, _), log_index in zip(fresh, indexes, strict=True):
             record.log_index = log_index
@@ -198,12 +212,9 @@ class Issuance:
         context: _Context,
         by_key: Mapping[str, IssuedCredential],
     ) -> IssueResult | tuple[IssuedCredential, dict[str, Any]]:
-        registry = self.catalogue.registry
-        slug, now = context.slug, context.now
+        now = context.now
         if award.idempotency_key is not None:
-            earlier = by_key.get(award.idempotency_key) or _by_idempotency_key(
-                session, slug, award.idempotency_key
-            )
+            earlier = by_key.get(award.idempotency_key)
             if earlier is not None:
                 if earlier.request_digest != award.request_digest:
                     raise ConflictError(
@@ -211,25 +222,18 @@ class Issuance:
                         "a different award"
                     )
                 return IssueResult(earlier, created=False)
-        achievement = _awardable(self.catalogue, session, slug, award.achievement_id)
-        issuer = registry.issuer(session, slug)
+        achievement = context.awardable(self.catalogue, session, award.achievement_id)
         definition = achievement.definition
         credits_earned = _credits_earned(award, definition)
 
-        learner = find_or_create_learner(
-            session,
-            registry.keystore,
-            did=award.learner_did,
-            email=award.learner_email,
-            name=award.learner_name,
-            now=now,
+        learner = context.learners.find_or_create(
+            did=award.learner_did, email=award.learner_email, name=award.learner_name
         )
         lists, entries = self._allocate_status(session, context)
 
         credential_id = f"urn:uuid:{uuid.uuid4()}"
         issued_on = award.awarded_date or now.date()
-        document = self.catalogue.document(achievement, issuer)
-        document.pop("@context")
+        document = context.achievement_document(self.catalogue, achievement)
         if award.score is not None:
             document["resultDescription"] = [_score_description(document["id"])]
         unsigned = achievement_credential(
@@ -275,10 +279,7 @@ class Issuance:
         issuer, the id if missing, validFrom if missing and the status entries.
         """
         registry = self.catalogue.registry
-        issuer = registry.issuer(session, slug)
-        if issuer.status != ACCREDITED:
-            raise ForbiddenError(f"issuer {slug} is {issuer.status}; it cannot issue")
-        context = _Context(slug, registry.did(slug), *self._signer(session, slug), now)
+        context = self._context(session, slug, now)
         document = _conforming(credential, context.did)
         achievement_id = None
         if _OB_TYPES & set(document["type"]):
@@ -290,7 +291,7 @@ class Issuance:
                         "approved achievement of this issuer"
                     }
                 )
-            achievement_id = _awardable(self.catalogue, session, slug, ref).id
+            achievement_id = context.awardable(self.catalogue, session, ref).id
         document.setdefault("id", f"urn:uuid:{uuid.uuid4()}")
         if session.get(IssuedCredential, document["id"]) is not None:
             raise ConflictError(f"credential {document['id']} was already issued")
@@ -318,6 +319,7 @@ class Issuance:
             learner_id=learner_id,
             idempotency=(None, None),
         )
+        context.allocator.store()
         (record.log_index,) = registry.log.append(session, [entry], now=now)
         session.add(record)
         session.flush()
@@ -330,9 +332,7 @@ class Issuance:
         lists: dict[str, tuple[StatusList, int]] = {}
         entries = []
         for purpose in (REVOCATION, SUSPENSION):
-            status_list, index = allocate_index(
-                session, context.slug, purpose, now=context.now
-            )
+            status_list, index = context.allocator.allocate(purpose)
             if status_list.signed_credential is None:
                 self._sign_list(
                     status_list,
@@ -364,7 +364,10 @@ class Issuance:
         idempotency: tuple[str | None, str | None],
     ) -> tuple[IssuedCredential, dict[str, Any]]:
         """Secure, digest, and build the row and the log entry (not yet added)."""
-        check_document(unsigned)
+        # add_proof and sign_vc_jwt each check the document before anything else:
+        # it is walked here only when there is nothing to secure.
+        if not formats:
+            check_document(unsigned)
         secured = self._secure(unsigned, formats, context)
         digest = credential_digest(unsigned)
         entry = make_entry(
@@ -463,6 +466,25 @@ class Issuance:
         logger.info("credential %s is now %s", record.id, new_status)
         return record
 
+    def _context(self, session: Session, slug: str, now: datetime) -> _Context:
+        """What the awards of one transaction share; refuses an issuer that cannot
+        issue."""
+        registry = self.catalogue.registry
+        issuer = registry.issuer(session, slug)
+        if issuer.status != ACCREDITED:
+            raise ForbiddenError(f"issuer {slug} is {issuer.status}; it cannot issue")
+        signer, key_id = self._signer(session, slug)
+        return _Context(
+            slug,
+            issuer,
+            registry.did(slug),
+            signer,
+            key_id,
+            now,
+            IndexAllocator(session, slug, now=now),
+            LearnerBook(session, registry.keystore, now=now),
+        )
+
     def _signer(self, session: Session, slug: str) -> tuple[Signer, str]:
         registry = self.catalogue.registry
         for key in reversed(registry.keys(session, slug)):
@@ -509,15 +531,60 @@ class Issuance:
         return secured
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class _Context:
-    """What every award of one chunk shares."""
+    """What the awards of one chunk share, and what they look up only once.
+
+    The status indexes and the learners are kept here, not written row by row, until
+    the chunk is done; `forget_since` undoes what an award whose savepoint was
+    rolled back had taken. The achievements cached are only read.
+    """
 
     slug: str
+    issuer: Issuer
     did: str
     signer: Signer
     key_id: str
     now: datetime
+    allocator: IndexAllocator
+    learners: LearnerBook
+    achievements: dict[str, Achievement] = field(default_factory=dict)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def awardable(
+        self, catalogue: Catalogue, session: Session, ref: str
+    ) -> Achievement:
+        """The achievement `ref` names, if this issuer may award it now."""
+        achievement_id = ref.rsplit("/", 1)[-1]
+        achievement = self.achievements.get(achievement_id)
+        if achievement is None:
+            achievement = _awardable(catalogue, session, self.slug, ref)
+            self.achievements[achievement_id] = achievement
+        return _check_awardable(achievement, self.slug)
+
+    def achievement_document(
+        self, catalogue: Catalogue, achievement: Achievement
+    ) -> dict[str, Any]:
+        """The achievement as a credential embeds it (no @context), a fresh dict.
+
+        Its members are shared with the other credentials of the chunk, as
+        achievement_credential shares them: nothing downstream changes them.
+        """
+        document = self.documents.get(achievement.id)
+        if document is None:
+            document = catalogue.document(achievement, self.issuer)
+            document.pop("@context")
+            self.documents[achievement.id] = document
+        return dict(document)
+
+    def mark(self) -> tuple[int, int]:
+        """A point to go back to with `forget_since`."""
+        return self.allocator.mark(), self.learners.mark()
+
+    def forget_since(self, mark: tuple[int, int]) -> None:
+        """Undo what was taken since `mark`, once its savepoint is rolled back."""
+        self.allocator.undo(mark[0])
+        self.learners.undo(mark[1])
 
 
 def get_credential(session: Session, credential_id: str) -> IssuedCredential:
@@ -535,23 +602,39 @@ def request_digest(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(rfc8785.dumps(dict(payload))).hexdigest()
 
 
-def _by_idempotency_key(
-    session: Session, slug: str, key: str
-) -> IssuedCredential | None:
-    return session.scalars(
-        select(IssuedCredential).where(
-            IssuedCredential.issuer_slug == slug,
-            IssuedCredential.idempotency_key == key,
-        )
-    ).first()
+def _by_idempotency_keys(
+    session: Session, slug: str, keys: Collection[str]
+) -> dict[str, IssuedCredential]:
+    """The issuer's credentials already issued under any of `keys`."""
+    wanted = sorted(keys)
+    found: dict[str, IssuedCredential] = {}
+    for start in range(0, len(wanted), _KEYS_PER_QUERY):
+        for record in session.scalars(
+            select(IssuedCredential).where(
+                IssuedCredential.issuer_slug == slug,
+                IssuedCredential.idempotency_key.in_(
+                    wanted[start : start + _KEYS_PER_QUERY]
+                ),
+            )
+        ):
+            assert record.idempotency_key is not None
+            found[record.idempotency_key] = record
+    return found
 
 
-def _awardable(catalogue: Catalogue, session: Session, slug: str, ref: str) -> Any:
+def _awardable(
+    catalogue: Catalogue, session: Session, slug: str, ref: str
+) -> Achievement:
     achievement_id = ref.rsplit("/", 1)[-1]
     try:
         achievement = catalogue.get(session, achievement_id)
     except NotFoundError as exc:
         raise InvalidInputError({"achievement": f"no achievement {ref!r}"}) from exc
+    return _check_awardable(achievement, slug)
+
+
+def _check_awardable(achievement: Achievement, slug: str) -> Achievement:
+    achievement_id = achievement.id
     if achievement.issuer_slug != slug:
         raise ForbiddenError(f"achievement {achievement_id} belongs to another issuer")
     if achievement.status == RETIRED:

@@ -13,21 +13,33 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import DateTime, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from keys import KeyStore
+from keys import KeyStore, KeyStoreError
 from keys.database import Base
+from keys.store import DataKey
 
-__all__ = ["Learner", "LearnerProfile", "find_or_create_learner", "learner_profile"]
+__all__ = [
+    "Learner",
+    "LearnerBook",
+    "LearnerProfile",
+    "email_lookup_key",
+    "find_or_create_learner",
+    "learner_profile",
+]
 
 _LOOKUP_KEY_OWNER = "service:learner-lookup"
 _NONCE_SIZE = 12
+# Ids looked up per query: far below SQLite's 32,766 bound parameters.
+_IDS_PER_QUERY = 500
 
 
 class Learner(Base):
@@ -62,25 +74,171 @@ def find_or_create_learner(
     now: datetime,
 ) -> Learner:
     """The learner with this DID or e-mail address, created if new."""
-    lookup = _email_lookup(session, keystore, email, now) if email else None
-    query = select(Learner).where(
-        Learner.did == did if did else Learner.email_lookup == lookup
-    )
-    learner = session.scalars(query.limit(1)).first()
-    if learner is None:
-        learner = Learner(
-            id="lrn_" + secrets.token_hex(12),
-            did=did,
-            email_lookup=lookup,
-            created_at=now,
-        )
-        session.add(learner)
-        session.flush()
-    if (name or email) and learner.erased_at is None:
-        key = keystore.data_key(session, _owner(learner.id), now=now)
-        profile = {"name": name, "email": email}
-        learner.sealed_profile = _seal(key, learner.id, profile)
+    book = LearnerBook(session, keystore, now=now)
+    learner = book.find_or_create(did=did, email=email, name=name)
+    book.store()
     return learner
+
+
+class LearnerBook:
+    """The learners of many awards in one write transaction.
+
+    `preload` finds the learners of a whole chunk with one query per kind of id, and
+    a learner made here waits, with its data key, for `store()` to insert them all at
+    once. Invariants: every learner found or made is indexed by its DID and e-mail
+    lookup, and a preloaded id that is not indexed belongs to no learner; `undo(mark)`
+    forgets what was made since `mark()` (learners, data keys, profiles sealed into
+    learners made here, the lookup key), as the caller's savepoint rollback forgets
+    its rows, and is only asked for marks taken since the last `store()`.
+    """
+
+    def __init__(self, session: Session, keystore: KeyStore, *, now: datetime) -> None:
+        self._session = session
+        self._keystore = keystore
+        self._now = now
+        self._lookup_key: bytes | None = None
+        self._by_did: dict[str, Learner] = {}
+        self._by_lookup: dict[bytes, Learner] = {}
+        self._searched_dids: set[str] = set()
+        self._searched_lookups: set[bytes] = set()
+        # Made here and not yet stored: learners, and data keys by owner.
+        self._learners: dict[str, Learner] = {}
+        self._keys: dict[str, tuple[DataKey, bytes]] = {}
+        self._journal: list[_Undo] = []
+
+    def preload(self, *, dids: Collection[str], emails: Collection[str]) -> None:
+        """Find every learner with one of these DIDs or e-mail addresses."""
+        self._search(Learner.did, sorted(set(dids) - self._searched_dids))
+        self._searched_dids.update(dids)
+        if not emails:
+            return
+        # Without a lookup key, no learner has an e-mail lookup to find.
+        key = self._keystore.existing_data_key(self._session, _LOOKUP_KEY_OWNER)
+        if key is None:
+            return
+        self._lookup_key = key
+        lookups = {_email_lookup(key, email) for email in emails}
+        self._search(Learner.email_lookup, sorted(lookups - self._searched_lookups))
+        self._searched_lookups.update(lookups)
+
+    def find_or_create(
+        self, *, did: str | None, email: str | None, name: str | None
+    ) -> Learner:
+        """The learner with this DID (else this e-mail address), made if new."""
+        lookup = _email_lookup(self._email_key(), email) if email else None
+        if did:
+            learner = self._by_did.get(did)
+            if learner is None and did not in self._searched_dids:
+                learner = self._find(Learner.did == did)
+        else:
+            learner = self._by_lookup.get(lookup) if lookup else None
+            if learner is None and lookup not in self._searched_lookups:
+                learner = self._find(Learner.email_lookup == lookup)
+
+        if learner is None:
+            learner = Learner(
+                id="lrn_" + secrets.token_hex(12),
+                did=did,
+                email_lookup=lookup,
+                created_at=self._now,
+            )
+            self._learners[learner.id] = learner
+            self._journal.append(_Undo(learner=learner))
+            self._index(learner)
+        if (name or email) and learner.erased_at is None:
+            self._seal(learner, {"name": name, "email": email})
+        return learner
+
+    def mark(self) -> int:
+        """A point to `undo` back to."""
+        return len(self._journal)
+
+    def undo(self, mark: int) -> None:
+        """Forget what was made since `mark` (see the class docstring)."""
+        while len(self._journal) > mark:
+            step = self._journal.pop()
+            if step.learner is not None:
+                del self._learners[step.learner.id]
+                self._unindex(step.learner)
+            if step.key_owner is not None:
+                del self._keys[step.key_owner]
+            if step.sealed is not None:
+                step.sealed.sealed_profile = step.previous_profile
+            if step.lookup_key:
+                self._lookup_key = None
+
+    def store(self) -> None:
+        """Insert the learners and data keys made so far."""
+        if not (self._learners or self._keys):
+            return
+        self._session.add_all(row for row, _ in self._keys.values())
+        self._session.add_all(self._learners.values())
+        self._session.flush()
+        self._learners.clear()
+        self._keys.clear()
+        self._journal.clear()
+
+    def _email_key(self) -> bytes:
+        if self._lookup_key is None:
+            self._lookup_key = email_lookup_key(
+                self._session, self._keystore, now=self._now
+            )
+            self._journal.append(_Undo(lookup_key=True))
+        return self._lookup_key
+
+    def _seal(self, learner: Learner, profile: dict[str, Any]) -> None:
+        owner = _owner(learner.id)
+        if learner.id not in self._learners:
+            key = self._keystore.data_key(self._session, owner, now=self._now)
+            learner.sealed_profile = _seal(key, learner.id, profile)
+            return
+        # A learner made here cannot have a key in the database yet.
+        made = self._keys.get(owner)
+        if made is None:
+            made = self._keystore.new_data_key(owner, now=self._now)
+            self._keys[owner] = made
+            self._journal.append(_Undo(key_owner=owner))
+        self._journal.append(
+            _Undo(sealed=learner, previous_profile=learner.sealed_profile)
+        )
+        learner.sealed_profile = _seal(made[1], learner.id, profile)
+
+    def _search(self, column: Any, values: list[Any]) -> None:
+        for start in range(0, len(values), _IDS_PER_QUERY):
+            chunk = values[start : start + _IDS_PER_QUERY]
+            for learner in self._session.scalars(
+                select(Learner).where(column.in_(chunk))
+            ):
+                self._index(learner)
+
+    def _find(self, condition: Any) -> Learner | None:
+        learner = self._session.scalars(
+            select(Learner).where(condition).limit(1)
+        ).first()
+        if learner is not None:
+            self._index(learner)
+        return learner
+
+    def _index(self, learner: Learner) -> None:
+        # The first one found stays: the database holds at most one per id in use.
+        if learner.did:
+            self._by_did.setdefault(learner.did, learner)
+        if learner.email_lookup:
+            self._by_lookup.setdefault(learner.email_lookup, learner)
+
+    def _unindex(self, learner: Learner) -> None:
+        if learner.did and self._by_did.get(learner.did) is learner:
+            del self._by_did[learner.did]
+        if (
+            learner.email_lookup
+            and self._by_lookup.get(learner.email_lookup) is learner
+        ):
+            del self._by_lookup[learner.email_lookup]
+
+
+def email_lookup_key(session: Session, keystore: KeyStore, *, now: datetime) -> bytes:
+    """The service-wide key of the e-mail lookup HMAC, created on first use."""
+    return keystore.data_key(session, _LOOKUP_KEY_OWNER, now=now)
 
 
 def learner_profile(
@@ -93,9 +251,15 @@ def learner_profile(
     if key is None:
         return None
     blob = learner.sealed_profile
-    data = AESGCM(key).decrypt(
-        blob[:_NONCE_SIZE], blob[_NONCE_SIZE:], learner.id.encode()
-    )
+    try:
+        data = AESGCM(key).decrypt(
+            blob[:_NONCE_SIZE], blob[_NONCE_SIZE:], learner.id.encode()
+        )
+    except InvalidTag as exc:
+        raise KeyStoreError(
+            f"the sealed profile of learner {learner.id} does not open with its "
+            "data key (altered, or moved from another learner's row)"
+        ) from exc
     fields: dict[str, Any] = json.loads(data)
     return LearnerProfile(fields.get("name"), fields.get("email"))
 
@@ -110,9 +274,17 @@ def _seal(key: bytes, learner_id: str, profile: dict[str, Any]) -> bytes:
     return nonce + AESGCM(key).encrypt(nonce, plain, learner_id.encode())
 
 
-def _email_lookup(
-    session: Session, keystore: KeyStore, email: str, now: datetime
-) -> bytes:
-    key = keystore.data_key(session, _LOOKUP_KEY_OWNER, now=now)
+def _email_lookup(key: bytes, email: str) -> bytes:
     normalised = email.strip().lower().encode()
     return hmac.new(key, normalised, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class _Undo:
+    """One step of a `LearnerBook`'s journal: what to forget to undo it."""
+
+    learner: Learner | None = None
+    key_owner: str | None = None
+    sealed: Learner | None = None
+    previous_profile: bytes | None = None
+    lookup_key: bool = False

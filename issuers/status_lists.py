@@ -5,14 +5,16 @@ An issuer has a revocation list and a suspension list open at a time, each of
 assignment so an index says nothing about when a credential was issued). A list that
 is nine-tenths allocated is closed and a new one opened, so a random free index is
 always found in a few tries. After any change the list credential is signed again and
-its version (the ETag) goes up.
+its version (the ETag) goes up. An `IndexAllocator` keeps the allocation bitmaps of a
+chunk of awards in memory and stores them once, at the end of the chunk.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -24,6 +26,7 @@ from keys.signers import Signer
 
 __all__ = [
     "STATUS_TTL_MS",
+    "IndexAllocator",
     "StatusList",
     "allocate_index",
     "set_status_bit",
@@ -63,29 +66,106 @@ def allocate_index(
     session: Session, slug: str, purpose: str, *, now: datetime
 ) -> tuple[StatusList, int]:
     """A random free index in the issuer's open list for `purpose`."""
-    status_list = session.scalars(
-        select(StatusList)
-        .where(
-            StatusList.issuer_slug == slug,
-            StatusList.purpose == purpose,
-            StatusList.is_open.is_(True),
+    allocator = IndexAllocator(session, slug, now=now)
+    found = allocator.allocate(purpose)
+    allocator.store()
+    return found
+
+
+class IndexAllocator:
+    """Random free indexes in one issuer's open lists, for many awards in a row.
+
+    Each list's allocation bitmap is read when the allocator first meets the list and
+    written back once, by `store()`, rather than once per award. Invariants: it lives
+    inside one write transaction, so nothing else allocates in the issuer's lists
+    meanwhile; until `store()` the rows of the lists it has met are stale, and its own
+    bitmaps are the truth; `undo(mark)` frees every index allocated since `mark()`
+    and forgets every list met since, so an award whose savepoint was rolled back
+    leaves no used index behind (a list it opened went with the savepoint).
+    """
+
+    def __init__(self, session: Session, slug: str, *, now: datetime) -> None:
+        self._session = session
+        self._slug = slug
+        self._now = now
+        self._current: dict[str, _Allocation] = {}
+        self._met: list[_Allocation] = []
+        self._journal: list[_Allocated | _Met] = []
+
+    def allocate(self, purpose: str) -> tuple[StatusList, int]:
+        """A random free index in the open list for `purpose`, opening one if none."""
+        current = self._current.get(purpose)
+        if current is None or not current.is_open:
+            current = self._meet(purpose, closed=current)
+        allocated = current.allocated
+        length = current.status_list.length
+        while True:
+            index = secrets.randbelow(length)
+            if not allocated.get(index):
+                break
+        allocated.set(index, True)
+        self._journal.append(_Allocated(current, index, current.is_open))
+        current.count += 1
+        if current.count >= _FULL_AT:
+            current.is_open = False
+        return current.status_list, index
+
+    def mark(self) -> int:
+        """A point to `undo` back to."""
+        return len(self._journal)
+
+    def undo(self, mark: int) -> None:
+        """Free the indexes allocated, and forget the lists met, since `mark`."""
+        while len(self._journal) > mark:
+            step = self._journal.pop()
+            if isinstance(step, _Allocated):
+                step.allocation.allocated.set(step.taken, False)
+                step.allocation.count -= 1
+                step.allocation.is_open = step.was_open
+            elif step.previous is None:
+                del self._current[step.purpose]
+            else:
+                self._current[step.purpose] = step.previous
+
+    def store(self) -> None:
+        """Write every changed bitmap, count and open flag back to its list's row."""
+        for allocation in self._met:
+            if allocation.count == allocation.stored_count:
+                # Nothing allocated, or all of it undone: the row is as it was.
+                continue
+            status_list = allocation.status_list
+            status_list.allocated = allocation.allocated.to_bytes()
+            status_list.allocated_count = allocation.count
+            status_list.is_open = allocation.is_open
+            status_list.updated_at = self._now
+            allocation.stored_count = allocation.count
+
+    def _meet(self, purpose: str, *, closed: _Allocation | None) -> _Allocation:
+        # A list this allocator closed is still open in its (stale) row, so the
+        # query is only for the first list of each purpose.
+        status_list = None
+        if closed is None:
+            status_list = self._session.scalars(
+                select(StatusList)
+                .where(
+                    StatusList.issuer_slug == self._slug,
+                    StatusList.purpose == purpose,
+                    StatusList.is_open.is_(True),
+                )
+                .limit(1)
+            ).first()
+        if status_list is None:
+            status_list = _open_list(self._session, self._slug, purpose, self._now)
+        allocation = _Allocation(
+            status_list,
+            Bitstring.from_bytes(status_list.allocated),
+            status_list.allocated_count,
+            status_list.is_open,
         )
-        .limit(1)
-    ).first()
-    if status_list is None:
-        status_list = _open_list(session, slug, purpose, now)
-    allocated = Bitstring.from_bytes(status_list.allocated)
-    while True:
-        index = secrets.randbelow(status_list.length)
-        if not allocated.get(index):
-            break
-    allocated.set(index, True)
-    status_list.allocated = allocated.to_bytes()
-    status_list.allocated_count += 1
-    if status_list.allocated_count >= _FULL_AT:
-        status_list.is_open = False
-    status_list.updated_at = now
-    return status_list, index
+        self._met.append(allocation)
+        self._journal.append(_Met(purpose, closed))
+        self._current[purpose] = allocation
+        return allocation
 
 
 def set_status_bit(status_list: StatusList, index: int, value: bool) -> bool:
@@ -153,3 +233,32 @@ def _open_list(session: Session, slug: str, purpose: str, now: datetime) -> Stat
     session.add(status_list)
     session.flush()
     return status_list
+
+
+@dataclass(eq=False)
+class _Allocation:
+    """An `IndexAllocator`'s working copy of one list's allocation state."""
+
+    status_list: StatusList
+    allocated: Bitstring
+    count: int
+    is_open: bool
+    stored_count: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stored_count = self.count
+
+
+class _Allocated(NamedTuple):
+    """A step of the journal: index `taken` was allocated in `allocation`'s list."""
+
+    allocation: _Allocation
+    taken: int
+    was_open: bool
+
+
+class _Met(NamedTuple):
+    """A step of the journal: a list became current for `purpose`."""
+
+    purpose: str
+    previous: _Allocation | None

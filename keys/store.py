@@ -145,13 +145,21 @@ class KeyStore:
         """`owner`'s data key, created on first use."""
         found = session.get(DataKey, owner)
         if found is None:
-            key = secrets.token_bytes(32)
-            nonce = secrets.token_bytes(_NONCE_SIZE)
-            sealed = nonce + self._aead.encrypt(nonce, key, _data_key_aad(owner))
-            session.add(DataKey(owner=owner, sealed_key=sealed, created_at=now))
+            row, key = self.new_data_key(owner, now=now)
+            session.add(row)
             session.flush()
             return key
         return self._open_data_key(found)
+
+    def new_data_key(self, owner: str, *, now: datetime) -> tuple[DataKey, bytes]:
+        """A data key for an owner known to have none, and its sealed row.
+
+        The row is not added to a session, so a caller making many adds them at once.
+        """
+        key = secrets.token_bytes(32)
+        nonce = secrets.token_bytes(_NONCE_SIZE)
+        sealed = nonce + self._aead.encrypt(nonce, key, _data_key_aad(owner))
+        return DataKey(owner=owner, sealed_key=sealed, created_at=now), key
 
     def existing_data_key(self, session: Session, owner: str) -> bytes | None:
         """`owner`'s data key, or None if it was never made or was destroyed."""
