@@ -1,16 +1,16 @@
 """Canonical forms: RDF Dataset Canonicalization (RDFC-1.0) and JCS (RFC 8785).
 
-`canonicalize_rdf` is the one door to RDF canonicalisation, so that a faster
-implementation can stand behind it later; whatever replaces pyld must give the same
-N-Quads for every document, and refuse the same documents. Both functions refuse
-rather than guess: an unknown context, a term or IRI that JSON-LD would silently drop
-or resolve against a made-up base, or a value JCS cannot write.
+`canonicalize_rdf` is the one door to RDF canonicalisation. Behind it a fast path
+(`credentials.quads` then `credentials.rdfc`, docs/adr/0003) handles the documents
+credbank issues, and pyld everything else; the fast path answers only where it gives
+pyld's N-Quads, and leaves every refusal to pyld. Both functions refuse rather than
+guess: an unknown context, a term or IRI that JSON-LD would silently drop or resolve
+against a made-up base, or a value JCS cannot write.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -18,8 +18,11 @@ from typing import Any
 import rfc8785
 from pyld import jsonld
 
+from credentials.active_context import ABSOLUTE_IRI, OutsideSubsetError
 from credentials.errors import CredentialError, MalformedCredentialError
 from credentials.loader import check_contexts, document_loader
+from credentials.quads import document_quads
+from credentials.rdfc import TooComplexError, canonical_nquads
 
 __all__ = ["canonicalize_json", "canonicalize_rdf"]
 
@@ -38,10 +41,6 @@ _RDF_OPTIONS = {
 _RELATIVE_BASE = "https://relative-iri.invalid/"
 _EXPAND_OPTIONS = {"documentLoader": document_loader, "base": _RELATIVE_BASE}
 
-# What RDF accepts as an IRI or a blank node label (the test pyld applies before it
-# silently skips a statement): a scheme, a colon, and no white space.
-_ABSOLUTE_IRI = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*|_):\S*")
-
 # Expanded-form keywords whose values are not IRIs and hold no nodes.
 _LITERAL_KEYWORDS = frozenset({"@value", "@language", "@direction", "@index"})
 
@@ -49,6 +48,11 @@ _LITERAL_KEYWORDS = frozenset({"@value", "@language", "@direction", "@index"})
 # not safe to use from several threads at once. Canonicalisation is pure Python and
 # holds the GIL throughout, so one lock costs no throughput.
 _PYLD_LOCK = threading.Lock()
+
+# The fast path in front of pyld. Switching it off changes speed, never output:
+# tests/credentials/test_canonical_fast.py holds the two to the same N-Quads, and
+# bench/rdfc.py switches it off to measure pyld alone.
+_FAST_PATH = True
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +71,18 @@ def canonicalize_rdf(document: Mapping[str, Any]) -> str:
             rewrite data on the way to RDF, or has no RDF statements at all.
     """
     check_contexts(document)
+    if _FAST_PATH:
+        try:
+            return canonical_nquads(document_quads(document))
+        except (OutsideSubsetError, TooComplexError, RecursionError) as exc:
+            # Not an error: the document is pyld's to canonicalise or refuse.
+            logger.debug("canonicalising with pyld: %s", exc)
+    return _canonicalize_with_pyld(document)
+
+
+def _canonicalize_with_pyld(document: Mapping[str, Any]) -> str:
+    # The reference path: pyld's expansion in "safe mode", then URDNA2015. The
+    # contexts have been checked already.
     processor = jsonld.JsonLdProcessor(on_property_dropped=_refuse_dropped)
     try:
         with _PYLD_LOCK:
@@ -141,7 +157,7 @@ def _check_iri(iri: object, role: str) -> None:
         raise MalformedCredentialError(
             f"expected an absolute IRI as {role}, got the relative {relative!r}"
         )
-    if not isinstance(iri, str) or not _ABSOLUTE_IRI.fullmatch(iri):
+    if not isinstance(iri, str) or not ABSOLUTE_IRI.fullmatch(iri):
         raise MalformedCredentialError(
             f"expected an absolute IRI as {role}, got {iri!r}"
         )
