@@ -6,9 +6,10 @@ Implements the JSON-LD 1.1 Processing Algorithms "Context Processing" (§4.1) an
 keyword aliases. Anything else (`@vocab`, `@version`, `@language`, `@reverse`, a null
 context...) raises `OutsideSubsetError`, and the caller falls back to pyld.
 
-Invariants: an `ActiveContext` never changes once built; the contexts derived from it
-are cached on it, so a document's contexts are processed once per process, not once
-per canonicalisation (pyld re-processes them every call).
+Invariants: the term definitions of an `ActiveContext` never change once it is built;
+only its cache of the contexts derived from it grows (to a bound). So the contexts of
+a credential are processed once per process, not once per canonicalisation as pyld
+does.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from credentials.errors import UnknownContextError
 from credentials.loader import load_context
 
 __all__ = [
@@ -139,15 +141,12 @@ class ActiveContext:
 ROOT = ActiveContext({}, None)
 
 
-def expand_iri(
-    context: ActiveContext, value: str, *, vocab: bool, allow_blank: bool = False
-) -> str:
+def expand_iri(context: ActiveContext, value: str, *, vocab: bool) -> str:
     """IRI Expansion (JSON-LD 1.1 §5.2) of a document string, within the subset.
 
     Only results that need no base IRI are returned: a term (when `vocab`) or an
-    absolute IRI. Relative IRIs, keyword-like strings and compact IRIs whose prefix
-    is a term raise `OutsideSubsetError`, as does a blank node label unless
-    `allow_blank`.
+    absolute IRI. Relative IRIs, keyword-like strings, blank node labels and
+    compact IRIs whose prefix is a term raise `OutsideSubsetError`.
     """
     if value.startswith("@"):
         raise OutsideSubsetError("a keyword-like string where an IRI belongs")
@@ -162,8 +161,6 @@ def expand_iri(
     if not colon or not prefix:
         raise OutsideSubsetError("a relative IRI")
     if prefix == "_":
-        if allow_blank:
-            return value
         raise OutsideSubsetError("a blank node label in the document")
     if not suffix.startswith("//") and prefix in terms:
         # A term as the prefix of a compact IRI: expansion would depend on its
@@ -192,7 +189,10 @@ def _process(
         if isinstance(context, str):
             # A shipped context, loaded by URL (never fetched) and processed in
             # its turn. A remote context never overrides protection.
-            document = load_context(context)
+            try:
+                document = load_context(context)
+            except UnknownContextError as exc:
+                raise OutsideSubsetError("a context that is not shipped") from exc
             if not isinstance(document, Mapping) or "@context" not in document:
                 raise OutsideSubsetError("a context document without @context")
             inner = _process(

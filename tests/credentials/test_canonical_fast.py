@@ -488,6 +488,9 @@ MUTATIONS: dict[str, Mutation] = {
     "number without a datatype": lambda doc, pick: _subject(doc).update(
         role=pick(NUMBER, 1.5)
     ),
+    "property-scoped context": lambda doc, pick: _subject(doc).update(
+        cnf={"kid": "did:key:z6Mk1#k", "type": "https://x.example/Key"}
+    ),
     "identical results": lambda doc, pick: _subject(doc).update(
         result=[{"type": ["Result"], "value": "A"} for _ in range(3)]
     ),
