@@ -112,17 +112,22 @@ def render_markdown(run: dict[str, Any], verdicts: list[Verdict]) -> str:
         f"Baseline: {settings['baseline']}",
         "",
         "| format | rows | wall s | credentials/s | baseline rows/s "
-        "| ratio to baseline | audit |",
-        "|---|---|---|---|---|---|---|",
+        "| ratio to baseline | CPU s | credentials per CPU s | audit |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for form, done in run["batches"].items():
         audit = "clean" if _audit_clean(done) else "NOT CLEAN"
         lines.append(
             f"| {form} | {done['rows']:,} | {done['wall_seconds']:.2f} "
             f"| {done['credentials_per_s']:,.0f} | {done['baseline_rows_per_s']:,.0f} "
-            f"| {done['ratio_to_baseline']:.3f} | {audit} |"
+            f"| {done['ratio_to_baseline']:.3f} | {done['cpu_seconds']:.2f} "
+            f"| {done['credentials_per_cpu_s']:,.0f} | {audit} |"
         )
     lines += [
+        "",
+        "The targets are on wall time. CPU s is the user and system time the command "
+        "used: on a machine shared with other work, wall time is longer by however "
+        "long the command waited for a CPU (see the load average).",
         "",
         "## Targets",
         "",

@@ -89,7 +89,7 @@ class LearnerBook:
     lookup, and a preloaded id that is not indexed belongs to no learner; `undo(mark)`
     forgets what was made since `mark()` (learners, data keys, profiles sealed into
     learners made here, the lookup key), as the caller's savepoint rollback forgets
-    its rows, and is only asked for marks taken since the last `store()`.
+    its rows. What is stored is kept: `undo` does not reach back past `store()`.
     """
 
     def __init__(self, session: Session, keystore: KeyStore, *, now: datetime) -> None:

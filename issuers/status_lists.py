@@ -81,7 +81,8 @@ class IndexAllocator:
     meanwhile; until `store()` the rows of the lists it has met are stale, and its own
     bitmaps are the truth; `undo(mark)` frees every index allocated since `mark()`
     and forgets every list met since, so an award whose savepoint was rolled back
-    leaves no used index behind (a list it opened went with the savepoint).
+    leaves no used index behind (a list it opened went with the savepoint). What is
+    stored is kept: `undo` does not reach back past the last `store()`.
     """
 
     def __init__(self, session: Session, slug: str, *, now: datetime) -> None:
@@ -139,6 +140,7 @@ class IndexAllocator:
             status_list.is_open = allocation.is_open
             status_list.updated_at = self._now
             allocation.stored_count = allocation.count
+        self._journal.clear()
 
     def _meet(self, purpose: str, *, closed: _Allocation | None) -> _Allocation:
         # A list this allocator closed is still open in its (stale) row, so the
