@@ -19,6 +19,7 @@ from api.context import services
 from api.smorest import Blueprint
 from issuers.catalogue import ACHIEVEMENT_APPROVED, RETIRED, achievement_url
 from issuers.errors import NotFoundError
+from issuers.models import Achievement
 from issuers.standard import AchievementSchema, ReasonSchema, ReviewSchema
 
 blp = Blueprint(
@@ -92,7 +93,7 @@ def retire(body: dict[str, str], achievement_id: str) -> dict[str, Any]:
         return _view(achievement)
 
 
-def _view(achievement: Any) -> dict[str, Any]:
+def _view(achievement: Achievement) -> dict[str, Any]:
     return {
         "id": achievement.id,
         "url": achievement_url(services().config.base_url, achievement.id),

@@ -205,9 +205,9 @@ def _check_own_issuer(slug: str) -> None:
         raise ForbiddenError(f"this token acts for another issuer, not {slug}")
 
 
-def _key_view(slug: str, key: Any) -> dict[str, Any]:
+def _key_view(slug: str, key: StoredKey) -> dict[str, Any]:
     did = services().registry.did(slug)
-    view = {
+    view: dict[str, Any] = {
         "id": key.id,
         "algorithm": key.algorithm,
         "state": key.state,
