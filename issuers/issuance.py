@@ -49,7 +49,7 @@ from issuers.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from issuers.learners import LearnerBook, find_or_create_learner
+from issuers.learners import LearnerBook
 from issuers.models import Achievement, Issuer
 from issuers.registry import ACCREDITED
 from issuers.status_lists import (
@@ -299,14 +299,11 @@ class Issuance:
         subject_id = document["credentialSubject"].get("id")
         learner_id = None
         if isinstance(subject_id, str) and subject_id.startswith("did:"):
-            learner_id = find_or_create_learner(
-                session,
-                registry.keystore,
-                did=subject_id,
-                email=None,
-                name=None,
-                now=now,
-            ).id
+            context.learners.preload(dids={subject_id}, emails=())
+            learner = context.learners.find_or_create(
+                did=subject_id, email=None, name=None
+            )
+            learner_id = learner.id
         lists, entries = self._allocate_status(session, context)
         document["credentialStatus"] = entries
         record, entry = self._finish(
@@ -319,6 +316,7 @@ class Issuance:
             learner_id=learner_id,
             idempotency=(None, None),
         )
+        context.learners.store()
         context.allocator.store()
         (record.log_index,) = registry.log.append(session, [entry], now=now)
         session.add(record)
