@@ -17,27 +17,12 @@ import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 
+import {CONTEXT_DIR, CONTEXTS} from '../tests/interop/contexts.mjs';
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const INTEROP = join(ROOT, 'tests', 'interop');
-const CONTEXT_DIR = join(ROOT, 'credentials', 'contexts');
 
-// The same table as credentials/loader.py CONTEXTS.
-const CONTEXTS = {
-  'https://www.w3.org/ns/credentials/v2': 'credentials-v2.jsonld',
-  'https://www.w3.org/2018/credentials/v1': 'credentials-v1.jsonld',
-  'https://www.w3.org/ns/credentials/undefined-terms/v2':
-    'credentials-undefined-terms-v2.jsonld',
-  'https://www.w3.org/ns/credentials/examples/v2':
-    'credentials-examples-v2.jsonld',
-  'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json':
-    'ob-v3p0-context-3.0.3.json',
-  'https://w3id.org/security/data-integrity/v2': 'data-integrity-v2.jsonld',
-  'https://www.w3.org/ns/credentials/status/v1':
-    'vc-bitstring-status-list-v1.jsonld',
-  'https://w3id.org/security/multikey/v1': 'multikey-v1.jsonld',
-  'https://www.w3.org/ns/did/v1': 'did-v1.jsonld',
-};
 
 const requireFromInterop = createRequire(join(INTEROP, 'package.json'));
 

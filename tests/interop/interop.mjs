@@ -16,8 +16,7 @@
 // input, a library refusing to issue), with the reason on standard error.
 
 import {readFileSync} from 'node:fs';
-import {dirname, join} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {join} from 'node:path';
 
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
@@ -35,27 +34,9 @@ import {
   SignJWT, decodeProtectedHeader, importJWK, jwtVerify,
 } from 'jose';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const CONTEXT_DIR = join(HERE, '..', '..', 'credentials', 'contexts');
+import {CONTEXT_DIR, CONTEXTS} from './contexts.mjs';
 
-// The same table as credentials/loader.py CONTEXTS (test_interop.py checks that
-// they agree). The files are read from the project, not from the npm packages'
-// bundled copies, so the contexts credbank ships are the ones exercised.
-const CONTEXTS = {
-  'https://www.w3.org/ns/credentials/v2': 'credentials-v2.jsonld',
-  'https://www.w3.org/2018/credentials/v1': 'credentials-v1.jsonld',
-  'https://www.w3.org/ns/credentials/undefined-terms/v2':
-    'credentials-undefined-terms-v2.jsonld',
-  'https://www.w3.org/ns/credentials/examples/v2':
-    'credentials-examples-v2.jsonld',
-  'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json':
-    'ob-v3p0-context-3.0.3.json',
-  'https://w3id.org/security/data-integrity/v2': 'data-integrity-v2.jsonld',
-  'https://www.w3.org/ns/credentials/status/v1':
-    'vc-bitstring-status-list-v1.jsonld',
-  'https://w3id.org/security/multikey/v1': 'multikey-v1.jsonld',
-  'https://www.w3.org/ns/did/v1': 'did-v1.jsonld',
-};
+
 
 const SUITES = {
   'eddsa-rdfc-2022': {
