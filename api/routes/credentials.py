@@ -12,12 +12,18 @@ from api.auth import ADMIN, ISSUER, current_principal, requires
 from api.context import services
 from api.problems import problem_status
 from api.smorest import Blueprint
+from credentials.status_list import REVOCATION, SUSPENSION
 from issuers.awards import AwardSchema, to_award
 from issuers.batch import RowOutcome, issue_batch, rows_from_csv
-from issuers.errors import ForbiddenError, InvalidInputError, NotFoundError
+from issuers.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
 from issuers.issuance import FORMATS, RDFC, IssuedCredential, get_credential
 from issuers.standard import CleanString
-from issuers.status_lists import STATUS_TTL_MS, StatusList
+from issuers.status_lists import STATUS_TTL_MS, StatusList, status_list_url
 from verify.qr import qr_png, qr_svg, verification_url
 
 blp = Blueprint("credentials", __name__, description="Credentials")
@@ -43,17 +49,83 @@ class IssueRequestSchema(ma.Schema):
     options = ma.fields.Nested(IssueOptionsSchema, load_default=dict)
 
 
+class JsonBoolean(ma.fields.Boolean):
+    """A JSON `true` or `false`, nothing that merely looks like one."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **_: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class CredentialStatusSchema(ma.Schema):
+    """The `credentialStatus` of a VC-API UpdateCredentialStatusRequest."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    type = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(["BitstringStatusList", "BitstringStatusListEntry"]),
+    )
+    statusPurpose = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([REVOCATION, SUSPENSION])
+    )
+    id = CleanString(max_length=300)
+    statusListIndex = CleanString(max_length=20)
+    statusListCredential = CleanString(max_length=300)
+
+
 class StatusChangeSchema(ma.Schema):
-    """VC-API updateStatus, with the reason the log records."""
+    """A status change in either of two shapes.
+
+    The VC-API shape (UpdateCredentialStatusRequest in w3c-ccg/vc-api):
+    `{credentialId, credentialStatus: {type, statusPurpose}, status}`, where
+    `status` is the bit to set; `reason` may be added. The short shape:
+    `{credentialId, action: revoke | suspend | reinstate, reason}`.
+    Both load as `{credentialId, action, reason}`.
+    """
 
     class Meta:
         unknown = ma.RAISE
 
     credentialId = CleanString(max_length=100, required=True)
     action = ma.fields.String(
-        required=True, validate=ma.validate.OneOf(["revoke", "suspend", "reinstate"])
+        validate=ma.validate.OneOf(["revoke", "suspend", "reinstate"])
     )
-    reason = CleanString(max_length=1000, required=True)
+    credentialStatus = ma.fields.Nested(CredentialStatusSchema)
+    status = JsonBoolean()
+    reason = CleanString(max_length=1000)
+
+    @ma.validates_schema
+    def _one_shape(self, data: dict[str, Any], **_: Any) -> None:
+        if "action" in data:
+            stray = {"credentialStatus", "status"} & data.keys()
+            if stray:
+                raise ma.ValidationError(
+                    "give either action or credentialStatus and status, not both",
+                    sorted(stray)[0],
+                )
+            if "reason" not in data:
+                raise ma.ValidationError("a reason is required", "reason")
+        elif "credentialStatus" not in data:
+            raise ma.ValidationError(
+                "give action, or credentialStatus and status", "action"
+            )
+        elif "status" not in data:
+            raise ma.ValidationError("the bit to set is required", "status")
+
+    @ma.post_load
+    def _to_action(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "action" in data:
+            return data
+        entry = data.pop("credentialStatus")
+        purpose, value = entry["statusPurpose"], data.pop("status")
+        if purpose == REVOCATION:
+            action = "revoke" if value else "unrevoke"
+        else:
+            action = "suspend" if value else "reinstate"
+        return {**data, "action": action, "entry": entry}
 
 
 @blp.route("/credentials/award", methods=["POST"])
@@ -135,21 +207,46 @@ def batch() -> dict[str, Any]:
 @requires(ADMIN, ISSUER)
 @blp.arguments(StatusChangeSchema)
 def change_status(data: dict[str, Any]) -> dict[str, Any]:
-    """Revoke (final), suspend or reinstate a credential, with a reason."""
+    """Revoke (final), suspend or reinstate a credential, with a reason;
+    takes the VC-API request shape or the short one."""
     app = services()
     principal = current_principal()
     with app.database.transaction(write=True) as session:
         record = get_credential(session, data["credentialId"])
         if principal.role == ISSUER and principal.subject != record.issuer_slug:
             raise ForbiddenError("this credential was issued by another issuer")
+        if "entry" in data:
+            _check_named_entry(data["entry"], record, app.config.base_url)
+        if data["action"] == "unrevoke":
+            raise ConflictError("revocation is final: its bit is never cleared")
         record = app.issuance.change_status(
             session,
             record.id,
             action=data["action"],
-            reason=data["reason"],
+            reason=data.get("reason", "no reason given"),
             now=_now(),
         )
         return {"credentialId": record.id, "status": record.status}
+
+
+def _check_named_entry(
+    entry: dict[str, Any], record: IssuedCredential, base: str
+) -> None:
+    """A VC-API request may name the status entry; it must be this credential's."""
+    if entry["statusPurpose"] == REVOCATION:
+        list_id, index = record.revocation_list, record.revocation_index
+    else:
+        list_id, index = record.suspension_list, record.suspension_index
+    expected = {
+        "statusListCredential": status_list_url(base, list_id),
+        "statusListIndex": str(index),
+    }
+    expected["id"] = f"{expected['statusListCredential']}#{index}"
+    for name, value in expected.items():
+        if name in entry and entry[name] != value:
+            raise InvalidInputError(
+                {f"credentialStatus.{name}": f"this credential's entry has {value!r}"}
+            )
 
 
 @blp.route("/credentials/<path:credential_id>/qr.svg")

@@ -643,6 +643,121 @@ def test_a_bad_status_request_is_refused(
     assert tree_size(services) == size
 
 
+def vc_api_change(
+    client: FlaskClient, caller: Caller, credential_id: str, purpose: str, bit: bool
+) -> TestResponse:
+    """The VC-API UpdateCredentialStatusRequest shape."""
+    return client.post(
+        "/credentials/status",
+        json={
+            "credentialId": credential_id,
+            "credentialStatus": {
+                "type": "BitstringStatusList",
+                "statusPurpose": purpose,
+            },
+            "status": bit,
+        },
+        headers=caller.headers,
+    )
+
+
+def test_the_vc_api_request_shape_sets_and_clears_bits(
+    client: FlaskClient, services: Services, issuer: Caller, issued: dict[str, Any]
+) -> None:
+    credential = issued["credential"][RDFC]
+    size = tree_size(services)
+
+    suspended = vc_api_change(client, issuer, issued["id"], "suspension", True)
+    assert suspended.get_json() == {"credentialId": issued["id"], "status": "suspended"}
+    assert status_list(client, credential, "suspension")[1] is True
+    reinstated = vc_api_change(client, issuer, issued["id"], "suspension", False)
+    assert reinstated.get_json()["status"] == "active"
+    assert status_list(client, credential, "suspension")[1] is False
+    revoked = vc_api_change(client, issuer, issued["id"], "revocation", True)
+    assert revoked.get_json()["status"] == "revoked"
+    assert status_list(client, credential, "revocation")[1] is True
+
+    entries = client.get(f"/log/entries?start={size}&end={size + 3}").get_json()
+    reasons = [item["entry"]["reason"] for item in entries["entries"]]
+    assert reasons == ["no reason given"] * 3
+    refused = problem(
+        vc_api_change(client, issuer, issued["id"], "revocation", False), 409
+    )
+    assert "revocation is final" in refused["detail"]
+    assert tree_size(services) == size + 3
+
+
+def test_the_vc_api_shape_may_name_the_entry_it_means(
+    client: FlaskClient, issuer: Caller, issued: dict[str, Any]
+) -> None:
+    entry = issued["credential"][RDFC]["credentialStatus"][1]
+    request = {
+        "credentialId": issued["id"],
+        "credentialStatus": {**entry},
+        "status": True,
+        "reason": "test",
+    }
+    assert entry["statusPurpose"] == "suspension"
+
+    answer = client.post("/credentials/status", json=request, headers=issuer.headers)
+
+    assert answer.get_json()["status"] == "suspended"
+    wrong = {**entry, "statusListIndex": str(int(entry["statusListIndex"]) + 1)}
+    refused = problem(
+        client.post(
+            "/credentials/status",
+            json={**request, "credentialStatus": wrong, "status": False},
+            headers=issuer.headers,
+        ),
+        400,
+    )
+    assert set(refused["errors"]) == {"credentialStatus.statusListIndex"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"credentialStatus": {"type": "BitstringStatusList",
+                               "statusPurpose": "revocation"}}, "status"),
+        ({"credentialStatus": {"type": "BitstringStatusList",
+                               "statusPurpose": "message"}, "status": True},
+         "credentialStatus"),
+        ({"credentialStatus": {"type": "StatusList2021",
+                               "statusPurpose": "revocation"}, "status": True},
+         "credentialStatus"),
+        ({"credentialStatus": {"type": "BitstringStatusList",
+                               "statusPurpose": "revocation"}, "status": "true"},
+         "status"),
+        ({"credentialStatus": {"type": "BitstringStatusList",
+                               "statusPurpose": "revocation"}, "status": 1},
+         "status"),
+        ({"action": "revoke", "reason": "x", "status": True}, "status"),
+        ({"reason": "x"}, "action"),
+    ],
+)  # fmt: skip
+def test_a_bad_vc_api_status_request_is_refused(
+    client: FlaskClient,
+    services: Services,
+    issuer: Caller,
+    issued: dict[str, Any],
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    size = tree_size(services)
+
+    refused = problem(
+        client.post(
+            "/credentials/status",
+            json={"credentialId": issued["id"], **body},
+            headers=issuer.headers,
+        ),
+        400,
+    )
+
+    assert set(refused["errors"]) == {field}
+    assert tree_size(services) == size
+
+
 def test_a_list_is_signed_by_the_current_key_after_a_rotation(
     client: FlaskClient,
     issuer: Caller,
