@@ -23,6 +23,7 @@ from credentials.errors import CredentialError, MalformedCredentialError
 from credentials.loader import check_contexts, document_loader
 from credentials.quads import document_quads
 from credentials.rdfc import TooComplexError, canonical_nquads
+from ledger import jcs
 
 __all__ = ["canonicalize_json", "canonicalize_rdf"]
 
@@ -113,7 +114,7 @@ def canonicalize_json(value: Any) -> bytes:
             (NaN, an integer beyond ±2**53, a non-string key, a lone surrogate).
     """
     try:
-        return rfc8785.dumps(value)
+        return jcs.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise MalformedCredentialError(
             f"expected a value RFC 8785 can canonicalise, got {exc}"

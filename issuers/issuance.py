@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import rfc8785
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -63,7 +62,7 @@ from keys import ACTIVE, ED25519
 from keys.database import Base
 from keys.errors import CredbankError
 from keys.signers import Signer
-from ledger import make_entry
+from ledger import jcs, make_entry
 
 __all__ = [
     "DATA_INTEGRITY_FORMATS",
@@ -597,7 +596,7 @@ def get_credential(session: Session, credential_id: str) -> IssuedCredential:
 
 def request_digest(payload: Mapping[str, Any]) -> str:
     """A stable digest of an award request, for idempotency."""
-    return hashlib.sha256(rfc8785.dumps(dict(payload))).hexdigest()
+    return hashlib.sha256(jcs.dumps(dict(payload))).hexdigest()
 
 
 def _by_idempotency_keys(

@@ -14,6 +14,7 @@ from typing import Any
 
 import rfc8785
 
+from ledger import jcs
 from ledger.errors import EntryError
 
 __all__ = [
@@ -64,7 +65,7 @@ def canonical_entry(entry: Mapping[str, Any]) -> bytes:
     if not isinstance(entry.get("at"), str):
         raise EntryError("expected an RFC 3339 'at' string")
     try:
-        data = rfc8785.dumps(dict(entry))
+        data = jcs.dumps(dict(entry))
     except (rfc8785.CanonicalizationError, ValueError, TypeError) as exc:
         raise EntryError(
             f"entry of kind {kind} cannot be canonicalised: {exc}"
