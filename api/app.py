@@ -18,6 +18,7 @@ from api.routes import (
     issuers,
     log,
     units,
+    verification,
 )
 from api.services import Services, open_services
 from api.smorest import Api
@@ -59,6 +60,7 @@ def create_app(
     api.register_blueprint(committee.blp)
     api.register_blueprint(units.blp)
     api.register_blueprint(credentials.blp)
+    api.register_blueprint(verification.blp)
     register_problem_handlers(app)
 
     @app.url_value_preprocessor

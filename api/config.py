@@ -44,6 +44,7 @@ class Config:
     redis_url: str | None = None
     workers: int = DEFAULT_WORKERS
     review_quorum: int = DEFAULT_REVIEW_QUORUM
+    did_web_hosts: tuple[str, ...] = ()
 
     @property
     def master_key_file(self) -> Path:
@@ -79,6 +80,7 @@ class Config:
             review_quorum=_positive_int(
                 env, "CREDBANK_REVIEW_QUORUM", DEFAULT_REVIEW_QUORUM
             ),
+            did_web_hosts=_hosts(env.get("CREDBANK_DID_WEB_HOSTS", "")),
         )
 
 
@@ -103,3 +105,14 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ConfigError(f"{name}: expected a positive whole number, got {raw!r}")
     return int(raw)
+
+
+def _hosts(raw: str) -> tuple[str, ...]:
+    """A comma-separated allow-list of did:web host names (no scheme, no path)."""
+    hosts = tuple(host.strip().lower() for host in raw.split(",") if host.strip())
+    for host in hosts:
+        if not all(ch.isalnum() or ch in ".-" for ch in host) or host[0] in ".-":
+            raise ConfigError(
+                f"CREDBANK_DID_WEB_HOSTS: expected host names, got {host!r}"
+            )
+    return hosts

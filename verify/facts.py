@@ -1,0 +1,114 @@
+"""What the procedure needs to know beyond the credential itself (steps 6 to 10).
+
+A `Facts` answers from somewhere: this service's database (verify/local.py), what a
+wallet carries (issue 7), or nothing at all (`NO_FACTS`, for `--offline` on a bare
+credential). Each question has three kinds of answer: a fact; None, meaning "this is
+not ours to say" (the check is not applicable); or an `UnavailableFact`, meaning the
+answer exists but could not be had (the check cannot be made).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+__all__ = [
+    "NO_FACTS",
+    "AchievementFacts",
+    "Facts",
+    "IssuerFacts",
+    "LogFacts",
+    "NoFacts",
+    "StatusReading",
+    "UnavailableFact",
+]
+
+
+class UnavailableFact(Exception):
+    """The answer exists somewhere but could not be read."""
+
+
+@dataclass(frozen=True)
+class StatusReading:
+    """One bit of a status list, and how fresh the list was (None: live)."""
+
+    set: bool
+    as_of: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IssuerFacts:
+    """An issuer registered here: its accreditation history, oldest first."""
+
+    name_zh: str
+    name_en: str
+    history: tuple[tuple[str, datetime], ...]
+    status: str
+    learner_display: str = "masked"
+
+    def status_at(self, moment: datetime) -> str | None:
+        """The issuer's status at `moment`, None before it applied."""
+        found = None
+        for status, since in self.history:
+            if since <= moment:
+                found = status
+        return found
+
+
+@dataclass(frozen=True)
+class AchievementFacts:
+    status: str
+    retired_at: datetime | None
+    name_zh: str = ""
+    name_en: str = ""
+
+
+@dataclass(frozen=True)
+class LogFacts:
+    """The credential's entry in the log, checked against a signed checkpoint.
+
+    `included` is True only when an entry for this credential id holds this very
+    digest and its inclusion proof verified under a checkpoint whose signature
+    verified. `logged_at` is the entry's time.
+    """
+
+    included: bool
+    index: int | None
+    logged_at: datetime | None
+    tree_size: int | None
+    detail: str = ""
+    learner: str = ""
+
+
+class Facts(Protocol):
+    def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
+        """Raises UnavailableFact when the list cannot be read."""
+        ...
+
+    def issuer(self, did: str) -> IssuerFacts | None: ...
+
+    def achievement(self, achievement_id: str) -> AchievementFacts | None: ...
+
+    def log(self, credential_id: str | None, digest: str) -> LogFacts | None:
+        """None when the credential is not one this service logged."""
+        ...
+
+
+class NoFacts:
+    """Knows nothing: status lists are unreadable, nothing is registered here."""
+
+    def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
+        raise UnavailableFact(f"offline: the status list {list_url} was not read")
+
+    def issuer(self, did: str) -> IssuerFacts | None:
+        return None
+
+    def achievement(self, achievement_id: str) -> AchievementFacts | None:
+        return None
+
+    def log(self, credential_id: str | None, digest: str) -> LogFacts | None:
+        return None
+
+
+NO_FACTS = NoFacts()
