@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import sys
 import time
 import urllib.error
@@ -16,6 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -293,6 +295,149 @@ def _write_outcomes(path: str, outcomes: list[RowOutcome]) -> None:
         Path(path).write_text(json.dumps(rows, ensure_ascii=False, indent=1))
     except OSError as exc:
         raise click.UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+@cli.command("verify")
+@click.argument("source", metavar="FILE|-|URL")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Use only what the credential carries: no database, no network.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    help="Language of the messages (default: from LANG, else Chinese).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def verify_command(source: str, offline: bool, lang: str | None, as_json: bool) -> int:
+    """Verify a credential (JSON or JWT) and print every check: exit 0 when
+    valid, 1 when invalid.
+
+    A FILE, or - for standard input, is checked against this service's database
+    (the CREDBANK_* settings); a URL (a verification page /v/<id>, or where a
+    credential is served) is checked by the server that serves it.
+    """
+    from api.services import open_services
+    from api.verification import verify_here, verify_offline
+
+    lang = lang or _cli_language()
+    if _is_url(source):
+        credential, server = _fetch_credential(source)
+        if offline:
+            result = verify_offline(credential).to_json()
+        else:
+            result = _remote_verify(server, credential)
+    else:
+        credential = _read_text(source)
+        if offline:
+            result = verify_offline(credential).to_json()
+        else:
+            services = open_services(Config.from_env())
+            try:
+                result = verify_here(services, credential).to_json()
+            finally:
+                services.close()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        _print_result(result, lang)
+    return 0 if result["verified"] else EXIT_INVALID
+
+
+_VERDICT_WORDS = {
+    "valid": {"zh": "有效", "en": "VALID"},
+    "invalid": {"zh": "无效", "en": "NOT VALID"},
+    "valid-with-warnings": {"zh": "有效，但请注意", "en": "VALID, WITH WARNINGS"},
+}
+_OUTCOME_MARKS = {
+    "passed": "ok",
+    "failed": "FAIL",
+    "cannot-check": "??",
+    "not-applicable": "--",
+}
+
+
+def _print_result(result: dict[str, Any], lang: str) -> None:
+    click.echo(_VERDICT_WORDS[result["verdict"]][lang])
+    for check in result["checks"]:
+        mark = _OUTCOME_MARKS.get(check["outcome"], check["outcome"])
+        click.echo(
+            f"{check['step']:>2} {mark:<4} {check['code']:<34} {check['message'][lang]}"
+        )
+        if check["outcome"] in {"failed", "cannot-check"} and check["detail"]:
+            click.echo(f"{'':8}{_one_line(check['detail'])}")
+
+
+def _one_line(text: str) -> str:
+    # Details quote the credential: keep a crafted value from forging extra lines
+    # or moving the terminal's cursor.
+    return "".join(ch if ch.isprintable() else "?" for ch in text)[:300]
+
+
+def _cli_language() -> str:
+    wanted = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+    return "en" if wanted.startswith("en") else "zh"
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def _fetch_credential(url: str) -> tuple[str, str]:
+    """The credential at `url` and the base URL of the server serving it.
+
+    A verification page URL, <base>/v/<id>, is read as <base>/credentials/<id>.
+    """
+    parts = urlsplit(url)
+    if not parts.netloc:
+        raise click.UsageError(f"expected an http(s) URL, got {url!r}")
+    path = parts.path
+    if "/v/" in path:
+        prefix, credential_id = path.split("/v/", 1)
+        path = f"{prefix}/credentials/{credential_id}"
+    else:
+        prefix = path.split("/credentials/", 1)[0] if "/credentials/" in path else ""
+    server = f"{parts.scheme}://{parts.netloc}{prefix}"
+    fetch = _http_fetcher(f"{parts.scheme}://{parts.netloc}")
+    try:
+        data = fetch(path + (f"?{parts.query}" if parts.query else ""))
+    except MonitorError as exc:
+        raise click.UsageError(f"cannot fetch the credential: {exc}") from exc
+    if len(data) > _MAX_INPUT_BYTES:
+        raise click.UsageError(f"{url} answered more than {_MAX_INPUT_BYTES} bytes")
+    try:
+        return data.decode(), server
+    except UnicodeDecodeError as exc:
+        raise click.UsageError(f"{url} did not answer UTF-8 text") from exc
+
+
+def _remote_verify(server: str, credential: str) -> dict[str, Any]:
+    text = credential.strip()
+    given: Any = text
+    if not text.startswith("ey"):
+        try:
+            given = json.loads(text)
+        except ValueError as exc:
+            raise click.UsageError("the server answered no credential") from exc
+    body = json.dumps({"verifiableCredential": given}).encode()
+    request = urllib.request.Request(  # noqa: S310 - the scheme was checked
+        f"{server}/credentials/verify",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            answer = json.loads(response.read(_MAX_INPUT_BYTES))
+    except urllib.error.HTTPError as exc:
+        raise click.UsageError(f"the server refused to verify: {exc.code}") from exc
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        raise click.UsageError(f"cannot reach {server}: {exc}") from exc
+    if not isinstance(answer, dict) or not {"verified", "verdict", "checks"} <= set(
+        answer
+    ):
+        raise click.UsageError("the server did not answer a verification result")
+    return answer
 
 
 @cli.group()
