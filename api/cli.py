@@ -338,6 +338,10 @@ def verify_command(source: str, offline: bool, lang: str | None, as_json: bool) 
                 result = verify_here(services, credential).to_json()
             finally:
                 services.close()
+    first = result["checks"][0] if result["checks"] else {}
+    if first.get("code") == "format.malformed":
+        # Not a credential at all: bad input, not an invalid credential.
+        raise click.UsageError(f"{source}: {first.get('detail') or 'not a credential'}")
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
