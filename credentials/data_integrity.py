@@ -93,8 +93,13 @@ def add_proof(
     verification_method: str,
     created: str,
     proof_purpose: str = "assertionMethod",
+    challenge: str | None = None,
+    domain: str | None = None,
 ) -> dict[str, Any]:
     """A copy of `document` with a Data Integrity proof made by `signer`.
+
+    `challenge` and `domain` (Data Integrity 1.0 §2.1) bind a presentation's
+    proof to one verifier's request; they are signed with the other options.
 
     `created` is an XML Schema dateTimeStamp chosen by the caller (the time is an
     argument, never read from the clock). Data Integrity 1.0 "Add Proof" together with
@@ -134,6 +139,10 @@ def add_proof(
         "verificationMethod": verification_method,
         "proofPurpose": proof_purpose,
     }
+    if domain is not None:
+        proof["domain"] = domain
+    if challenge is not None:
+        proof["challenge"] = challenge
     # eddsa-jcs-2022 Create Proof step 2: the proof carries the document's context,
     # so that the JCS proof configuration binds it.
     if cryptosuite == EDDSA_JCS_2022 and "@context" in unsecured:
