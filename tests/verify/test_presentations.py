@@ -1,4 +1,4 @@
-"""POST /presentations/verify: the holder's proof, challenge, domain, each credential."""
+"""POST /presentations/verify: the holder's proof, its binding, each credential."""
 
 from __future__ import annotations
 
