@@ -145,3 +145,18 @@ def test_config_is_frozen() -> None:
 
     with pytest.raises(AttributeError, match="cannot assign to field"):
         config.workers = 4  # type: ignore[misc]
+
+
+def test_did_web_hosts_are_a_clean_list() -> None:
+    config = Config.from_env({"CREDBANK_DID_WEB_HOSTS": " Issuer.Example, b.example ,"})
+
+    assert config.did_web_hosts == ("issuer.example", "b.example")
+    assert Config.from_env({}).did_web_hosts == ()
+
+
+@pytest.mark.parametrize(
+    "hosts", ["https://a.example", "a.example/path", "a example", ".a.example"]
+)
+def test_did_web_hosts_refuse_anything_but_host_names(hosts: str) -> None:
+    with pytest.raises(ConfigError, match="CREDBANK_DID_WEB_HOSTS"):
+        Config.from_env({"CREDBANK_DID_WEB_HOSTS": hosts})
