@@ -357,3 +357,23 @@ def test_nesting_inside_a_credential_string_is_only_text(
     body = verify(client, credential)
 
     assert line(body, "signature") == ("failed", "signature.invalid")
+
+
+def test_a_status_list_that_cannot_be_read_is_never_not_revoked(
+    client: FlaskClient,
+) -> None:
+    entry = {
+        "id": "https://status.example/lists/1#7",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "7",
+        "statusListCredential": "https://status.example/lists/1",
+    }
+
+    body = verify(client, did_key_signed(RDFC, credentialStatus=entry))
+
+    assert line(body, "status") == ("cannot-check", "status.unreadable")
+    assert body["verdict"] == "valid-with-warnings"
+    assert body["warnings"] == ["status.unreadable"]
+    status = next(c for c in body["checks"] if c["check"] == "status")
+    assert "cannot be ruled out" in status["message"]["en"]
