@@ -12,7 +12,10 @@ from verify.procedure import verify_credential
 from verify.resolver import Resolver
 from verify.result import VerificationResult
 
-__all__ = ["verify_here", "verify_offline"]
+__all__ = ["MAX_DEPTH", "too_deep", "verify_here", "verify_offline"]
+
+# Real credentials nest six or seven levels deep; a wallet a few more.
+MAX_DEPTH = 32
 
 
 def verify_here(
@@ -39,3 +42,21 @@ def verify_offline(given: Any, *, now: datetime | None = None) -> VerificationRe
     return verify_credential(
         given, resolver=Resolver(), facts=NO_FACTS, now=now or datetime.now(UTC)
     )
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects in `value` nest deeper than `limit`, found by an
+    iterative walk (a recursive one is what deep nesting attacks)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False

@@ -17,7 +17,7 @@ from flask import Response, request
 from api.context import services
 from api.problems import problem
 from api.smorest import Blueprint
-from api.verification import verify_here
+from api.verification import MAX_DEPTH, too_deep, verify_here
 from verify.local import ServiceFacts, service_resolver
 from verify.presentation import verify_presentation
 
@@ -28,8 +28,6 @@ blp = Blueprint("verification", __name__, description="Verification (VC-API)")
 # A credential, even with evidence and a long achievement, is a few kB; a
 # presentation of a hundred of them stays well inside this.
 MAX_VERIFY_BYTES = 1024 * 1024
-# Real credentials nest six or seven levels deep.
-MAX_DEPTH = 32
 _TOO_DEEP = f"expected JSON nested at most {MAX_DEPTH} levels deep"
 
 _RESULT_SCHEMA = {
@@ -64,7 +62,7 @@ def read_json_body(max_bytes: int = MAX_VERIFY_BYTES) -> Any:
         raise BadBody(400, _TOO_DEEP) from exc
     except ValueError as exc:
         raise BadBody(400, "expected a JSON body") from exc
-    if _too_deep(body):
+    if too_deep(body):
         raise BadBody(400, _TOO_DEEP)
     return body
 
@@ -164,20 +162,3 @@ def verify_presentation_route() -> Response | tuple[dict[str, Any], int]:
             now=datetime.now(UTC),
         )
     return result.to_json(), 200
-
-
-def _too_deep(value: Any) -> bool:
-    """Whether arrays and objects nest deeper than MAX_DEPTH (an iterative walk)."""
-    pending = [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > MAX_DEPTH:
-            return True
-        pending.extend((child, depth + 1) for child in children)
-    return False
