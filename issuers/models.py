@@ -44,6 +44,8 @@ class Issuer(Base):
     status: Mapped[str] = mapped_column(String(16))
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     accredited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How the verification page shows learners' names: hidden, masked or full.
+    learner_display: Mapped[str] = mapped_column(String(16), default="masked")
 
 
 class IssuerEvent(Base):

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuers.did import issuer_did
-from issuers.errors import ConflictError, NotFoundError
+from issuers.errors import ConflictError, InvalidInputError, NotFoundError
 from issuers.models import Issuer, IssuerEvent
 from issuers.reviews import APPROVED, REJECTED, cast_vote
 from keys import ACTIVE, ED25519, KeyStore, StoredKey
@@ -30,6 +30,7 @@ __all__ = [
     "ACCREDITED",
     "APPLIED",
     "ISSUER_REJECTED",
+    "LEARNER_DISPLAYS",
     "SUSPENDED",
     "Registry",
     "issuer_key_owner",
@@ -40,6 +41,10 @@ APPLIED = "applied"
 ACCREDITED = "accredited"
 ISSUER_REJECTED = "rejected"
 SUSPENDED = "suspended"
+
+# How the verification page shows a learner's name, by the issuer's choice
+# (issue 5): not at all, initials only (the default), or in full.
+LEARNER_DISPLAYS = ("hidden", "masked", "full")
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +208,26 @@ class Registry:
         issuer.status = ACCREDITED
         entry = make_entry("issuer.reinstated", now, issuer=slug, reason=reason)
         self._record(session, issuer, ACCREDITED, reason, [entry], now)
+        return issuer
+
+    def set_learner_display(
+        self, session: Session, slug: str, display: str, *, now: datetime
+    ) -> Issuer:
+        """Choose how the verification page shows learners' names; a change is
+        logged, a repeat of the current choice is not."""
+        issuer = self.issuer(session, slug)
+        if display not in LEARNER_DISPLAYS:
+            expected = ", ".join(LEARNER_DISPLAYS)
+            raise InvalidInputError(
+                {"learnerDisplay": f"expected one of {expected}, got {display!r}"}
+            )
+        if issuer.learner_display == display:
+            return issuer
+        issuer.learner_display = display
+        entry = make_entry(
+            "issuer.privacy_changed", now, issuer=slug, learnerDisplay=display
+        )
+        self._record(session, issuer, None, None, [entry], now)
         return issuer
 
     def keys(self, session: Session, slug: str) -> list[StoredKey]:

@@ -84,7 +84,12 @@ def _apply(expected: _Expected, index: int, entry: dict[str, Any]) -> None:
             "legal_id": entry["legalId"],
             "kind": entry["organisationKind"],
             "website": entry["website"],
+            "learner_display": "masked",
         }
+        expected.issuers[entry["issuer"]] = (row, index)
+    elif kind == "issuer.privacy_changed":
+        row, _ = expected.issuers[entry["issuer"]]
+        row["learner_display"] = entry["learnerDisplay"]
         expected.issuers[entry["issuer"]] = (row, index)
     if kind in _ISSUER_STATUS:
         slug = entry["issuer"]
@@ -193,6 +198,7 @@ def _compare_issuers(session: Session, expected: _Expected) -> Discrepancy | Non
             "legal_id": issuer.legal_id,
             "kind": issuer.kind,
             "website": issuer.website,
+            "learner_display": issuer.learner_display,
         }
         for issuer in session.scalars(select(Issuer))
     }

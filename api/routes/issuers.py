@@ -24,6 +24,7 @@ from api.routes.registry_text import TRUST_LIST_TEXT
 from api.smorest import Blueprint
 from issuers.did import did_document, jwk_set, multikey_method_id
 from issuers.errors import ForbiddenError, NotFoundError
+from issuers.registry import LEARNER_DISPLAYS
 from issuers.standard import IssuerApplicationSchema, ReasonSchema, ReviewSchema
 from issuers.trust_list import LISTED_STATUSES, issuer_profile, trust_list
 from keys import ED25519, P256, StoredKey
@@ -40,6 +41,15 @@ class KeyRequestSchema(ma.Schema):
 
     algorithm = ma.fields.String(
         load_default=ED25519, validate=ma.validate.OneOf([ED25519, P256])
+    )
+
+
+class PrivacySchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    learnerDisplay = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(LEARNER_DISPLAYS)
     )
 
 
@@ -168,6 +178,21 @@ def report_compromise(slug: str, key_id: str) -> dict[str, Any]:
     with app.database.transaction(write=True) as session:
         key = app.registry.report_compromise(session, slug, key_id, now=_now())
         return _key_view(slug, key)
+
+
+@blp.route("/<slug>/privacy", methods=["PUT"])
+@requires(ADMIN, ISSUER)
+@blp.arguments(PrivacySchema)
+def set_privacy(body: dict[str, str], slug: str) -> dict[str, Any]:
+    """How the verification page shows learners' names: `hidden`, `masked`
+    (initials, the default) or `full`."""
+    _check_own_issuer(slug)
+    app = services()
+    with app.database.transaction(write=True) as session:
+        issuer = app.registry.set_learner_display(
+            session, slug, body["learnerDisplay"], now=_now()
+        )
+        return {"slug": issuer.slug, "learnerDisplay": issuer.learner_display}
 
 
 @blp.route("/<slug>/did.json")
