@@ -102,7 +102,7 @@ class ServiceFacts:
             name_en=issuer.name_en or issuer.name_zh or "",
             history=tuple((status, _aware(at)) for status, at in events),
             status=issuer.status,
-            learner_display=getattr(issuer, "learner_display", None) or "masked",
+            learner_display=issuer.learner_display,
         )
 
     def achievement(self, achievement_id: str) -> AchievementFacts | None:
@@ -182,7 +182,7 @@ class ServiceFacts:
 
     def _learner_name(self, record: IssuedCredential) -> str:
         issuer = self._session.get(Issuer, record.issuer_slug)
-        display = getattr(issuer, "learner_display", None) or "masked"
+        display = issuer.learner_display if issuer else "masked"
         if display == "hidden" or record.learner_id is None:
             return ""
         learner = self._session.get(Learner, record.learner_id)
