@@ -19,6 +19,7 @@ from api.routes import (
     log,
     units,
     verification,
+    verification_page,
 )
 from api.services import Services, open_services
 from api.smorest import Api
@@ -61,6 +62,7 @@ def create_app(
     api.register_blueprint(units.blp)
     api.register_blueprint(credentials.blp)
     api.register_blueprint(verification.blp)
+    api.register_blueprint(verification_page.blp)
     register_problem_handlers(app)
 
     @app.url_value_preprocessor

@@ -1,0 +1,302 @@
+"""The verification page an employer sees: `/v/<credential id>` and `/verify`.
+
+Public, HTML only, no JavaScript. `/v/<id>` verifies the stored credential; `/verify`
+takes a pasted or uploaded one. Both run the one procedure of DESIGN §6 and render
+its verdict first, then what the credential says, then every check. Every value goes
+through Jinja's autoescaping, and a Content-Security-Policy forbids scripts anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from api.context import services
+from api.pages import page_language, render_page
+from api.routes.verification import MAX_DEPTH, MAX_VERIFY_BYTES
+from api.routes.verification_text import VERIFICATION_TEXT
+from api.smorest import Blueprint
+from api.verification import verify_here
+from issuers.errors import NotFoundError
+from issuers.issuance import RDFC, get_credential
+from issuers.models import Issuer
+from verify.messages import VERDICTS
+from verify.result import (
+    CANNOT_CHECK,
+    FAILED,
+    INVALID,
+    PASSED,
+    VerificationResult,
+)
+
+__all__ = ["PAGE_SECURITY_HEADERS", "blp"]
+
+blp = Blueprint("verification_page", __name__, description="Verification pages (HTML)")
+
+# No script may run, nothing may load from elsewhere, forms post only here, and no
+# other site may frame the page (a verdict drawn over someone else's content).
+PAGE_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+# A compact JWS (RFC 7515 §7.1): three base64url parts, the last may be empty.
+_COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# VC Data Model 2.0 §4.13: an enveloped credential's id carries the JWT this way.
+_JWT_DATA_URL = "data:application/vc+jwt,"
+
+# The outcome of each check as a symbol, beside its word and its colour.
+_MARKS = {"passed": "✓", "failed": "✗", "cannot-check": "?", "not-applicable": "–"}
+
+_HTML = {"200": {"description": "An HTML page", "content": {"text/html": {}}}}
+
+
+class _BadSubmission(Exception):
+    """What was posted to /verify cannot be verified; `reason` keys the words."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@blp.route("/v/<path:credential_id>")
+@blp.doc(responses=_HTML)
+def credential_page(credential_id: str) -> Response:
+    """The verification page of a credential issued here (what its QR code opens)."""
+    app = services()
+    with app.database.transaction() as session:
+        try:
+            record = get_credential(session, credential_id)
+        except NotFoundError:
+            return _message_page("not_found_title", "not_found", 404)
+        secured = record.secured
+        issuer = session.get(Issuer, record.issuer_slug)
+        display = issuer.learner_display if issuer else "hidden"
+    form = RDFC if RDFC in secured else next(iter(secured))
+    result = verify_here(app, secured[form])
+    downloads = [
+        (
+            name,
+            url_for(
+                "credentials.show_credential", credential_id=record.id, format=name
+            ),
+        )
+        for name in secured
+    ]
+    return _result_page(
+        result,
+        credential_id=record.id,
+        downloads=downloads,
+        learner_hidden=display == "hidden",
+        cache="no-cache",
+    )
+
+
+@blp.route("/verify", methods=["GET"])
+@blp.doc(responses=_HTML)
+def verify_form() -> Response:
+    """A form to paste or upload a credential (JSON or JWT) and verify it."""
+    return _secured(render_page("verify_form.html", t=_text()))
+
+
+@blp.route("/verify", methods=["POST"])
+@blp.doc(
+    requestBody={
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "credential": {"type": "string"},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                }
+            },
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"credential": {"type": "string"}},
+                }
+            },
+        }
+    },
+    responses=_HTML,
+)
+def verify_submission() -> Response:
+    """Verify a pasted (`credential`) or uploaded (`file`) credential, at most
+    1 MB, and show the same page as `/v/<id>`."""
+    try:
+        given = _read_submission()
+    except _BadSubmission as exc:
+        return _message_page("error_title", exc.reason, exc.status, form_link=True)
+    result = verify_here(services(), given)
+    return _result_page(result, submitted=True, cache="no-store")
+
+
+def _read_submission() -> Any:
+    """The credential posted to /verify: a JSON object or a compact JWT."""
+    if request.content_length is not None and request.content_length > MAX_VERIFY_BYTES:
+        raise _BadSubmission(413, "too-large")
+    # Flask 3.1 lets one view lower the app-wide cap (sized for batch CSV uploads).
+    request.max_content_length = MAX_VERIFY_BYTES
+    request.max_form_memory_size = MAX_VERIFY_BYTES
+    try:
+        upload = request.files.get("file")
+        pasted = request.form.get("credential", "")
+    except RequestEntityTooLarge as exc:
+        raise _BadSubmission(413, "too-large") from exc
+    if upload is not None and upload.filename:
+        data = upload.read(MAX_VERIFY_BYTES + 1)
+        if len(data) > MAX_VERIFY_BYTES:
+            raise _BadSubmission(413, "too-large")
+        try:
+            pasted = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _BadSubmission(400, "not-utf8") from exc
+    return _parse(pasted.strip())
+
+
+def _parse(text: str) -> Any:
+    if not text:
+        raise _BadSubmission(400, "empty")
+    if text[0] in "{[":
+        try:
+            # The C decoder stops at Python's recursion limit with a RecursionError.
+            value = json.loads(text)
+        except RecursionError as exc:
+            raise _BadSubmission(400, "too-deep") from exc
+        except ValueError as exc:
+            raise _BadSubmission(400, "unreadable") from exc
+        if not isinstance(value, dict):
+            raise _BadSubmission(400, "not-object")
+        if _depth(value) > MAX_DEPTH:
+            raise _BadSubmission(400, "too-deep")
+        # A VC-API verify request pasted whole: verify the credential inside it.
+        inner = value.get("verifiableCredential")
+        if "@context" not in value and isinstance(inner, (dict, str)):
+            return inner
+        return value
+    token = text.removeprefix(_JWT_DATA_URL)
+    if _COMPACT_JWT.fullmatch(token):
+        return token
+    raise _BadSubmission(400, "unreadable")
+
+
+def _depth(value: Any) -> int:
+    """How deep arrays and objects nest in `value` (an iterative walk)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _result_page(
+    result: VerificationResult,
+    *,
+    credential_id: str = "",
+    downloads: list[tuple[str, str]] | None = None,
+    learner_hidden: bool = False,
+    submitted: bool = False,
+    cache: str,
+) -> Response:
+    lang = page_language()
+    verdict = result.verdict
+    if verdict == INVALID:
+        reasons = [c for c in result.checks if c.outcome == FAILED]
+        # An essential check that could not be made fails the verdict without a
+        # failed line (verify/result.py); name it rather than show no reason.
+        reasons = reasons or [c for c in result.checks if c.outcome != PASSED]
+    else:
+        reasons = [c for c in result.checks if c.warning or c.outcome == CANNOT_CHECK]
+    summary = result.summary
+    # Unless the signature held, what the credential says is only what it claims.
+    confirmed = any(
+        c.check == "signature" and c.outcome == PASSED for c in result.checks
+    )
+    response = render_page(
+        "verification.html",
+        t=_text(),
+        verdict=verdict,
+        confirmed=confirmed,
+        verdict_words=VERDICTS[verdict][lang],
+        reasons=[c.message(lang) for c in reasons],
+        checks=result.checks,
+        marks=_MARKS,
+        summary=summary,
+        issuer_name=(summary.issuer_zh if lang == "zh" else summary.issuer)
+        or summary.issuer
+        or summary.issuer_zh,
+        dates={
+            "awarded": _day(summary.awarded),
+            "valid_from": _day(summary.valid_from),
+            "valid_until": _day(summary.valid_until),
+        },
+        credential_id=credential_id
+        or _text_of(result.credential.get("id") if result.credential else ""),
+        downloads=downloads or [],
+        learner_hidden=learner_hidden,
+        submitted=submitted,
+    )
+    response.headers["Cache-Control"] = cache
+    return _secured(response)
+
+
+def _message_page(
+    title: str, reason: str, status: int, *, form_link: bool = False
+) -> Response:
+    t = _text()
+    message = t["errors"].get(reason) or t[reason]
+    response = render_page(
+        "verification_message.html",
+        t=t,
+        title=t[title],
+        message=message,
+        form_link=form_link,
+    )
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return _secured(response)
+
+
+def _secured(response: Response) -> Response:
+    response.headers.update(PAGE_SECURITY_HEADERS)
+    return response
+
+
+def _text() -> Mapping[str, Any]:
+    return VERIFICATION_TEXT[page_language()]
+
+
+def _day(value: str) -> str:
+    """An RFC 3339 date-time as its UTC date; anything else as it came."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.date().isoformat()
+
+
+def _text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
