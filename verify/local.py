@@ -9,12 +9,12 @@ latest checkpoint, exactly as an outside verifier would check it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from issuers.catalogue import achievement_url
 from issuers.did import did_document, issuer_did
@@ -124,7 +124,10 @@ class ServiceFacts:
     def log(self, credential_id: str | None, digest: str) -> LogFacts | None:
         if credential_id is None:
             return None
-        record = self._session.get(IssuedCredential, credential_id)
+        # The secured forms are the biggest column, and nothing here reads them.
+        record = self._session.get(
+            IssuedCredential, credential_id, options=[defer(IssuedCredential.secured)]
+        )
         if record is None:
             # Not one of ours, unless it claims one of our issuers: then a
             # credential we never logged is a forgery or a tampered id.
@@ -200,16 +203,29 @@ class ServiceFacts:
         slug = self._slug(did)
         if slug is None:
             return None
+        owner = issuer_key_owner(slug)
+        version = _key_set(
+            self._session.execute(_KEY_SET.where(StoredKey.owner == owner)).tuples()
+        )
+        if not version:
+            return None
+        found = _documents.get((did, version))
+        if found is not None:
+            return found
         keys = list(
             self._session.scalars(
                 select(StoredKey)
-                .where(StoredKey.owner == issuer_key_owner(slug))
+                .where(StoredKey.owner == owner)
                 .order_by(StoredKey.created_at, StoredKey.id)
             )
         )
         if not keys:
             return None
-        return did_document(did, keys)
+        document = did_document(did, keys)
+        # Filed under the rows it was built from: on PostgreSQL the two reads
+        # above need not see the same rows.
+        _remember_document(did, _key_set(_key_columns(key) for key in keys), document)
+        return document
 
 
 def service_resolver(
@@ -234,6 +250,40 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# What did_document reads of each key, in its order: the cache key of a DID
+# document. A new key, or a key retired or reported compromised, changes it.
+_KEY_SET = select(
+    StoredKey.id,
+    StoredKey.algorithm,
+    StoredKey.public_key,
+    StoredKey.state,
+    StoredKey.compromised_at,
+).order_by(StoredKey.created_at, StoredKey.id)
+
+_KeyColumns = tuple[str, str, bytes, str, datetime | None]
+
+# NOTE: callers share these documents; the resolver only reads them.
+_documents: dict[tuple[str, tuple[_KeyColumns, ...]], Mapping[str, Any]] = {}
+_documents_lock = threading.Lock()
+
+
+def _key_columns(key: StoredKey) -> _KeyColumns:
+    return (key.id, key.algorithm, key.public_key, key.state, key.compromised_at)
+
+
+def _key_set(rows: Iterable[Sequence[Any]]) -> tuple[_KeyColumns, ...]:
+    return tuple((str(i), str(a), bytes(p), str(s), c) for i, a, p, s, c in rows)
+
+
+def _remember_document(
+    did: str, version: tuple[_KeyColumns, ...], document: Mapping[str, Any]
+) -> None:
+    with _documents_lock:
+        if len(_documents) > 256:
+            _documents.clear()
+        _documents[(did, version)] = document
 
 
 _checkpoints: dict[str, Checkpoint] = {}
