@@ -1,0 +1,510 @@
+"""Rule sets in the `credit-rules/v1` format (credit-rules.md "The rule set").
+
+`load_rule_set` reads YAML, JSON or an already parsed mapping and checks every field;
+the result is a tree of frozen dataclasses whose numbers are exact fractions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Any, Literal
+
+from credits._fields import (
+    Fields,
+    boolean,
+    day,
+    exact,
+    integer,
+    items,
+    join,
+    load_yaml_or_json,
+    shown,
+    text,
+)
+from credits.errors import RuleSetError
+
+__all__ = [
+    "FORMAT",
+    "Caps",
+    "Defaults",
+    "Effective",
+    "Item",
+    "Program",
+    "Rounding",
+    "Rule",
+    "RuleSet",
+    "load_rule_set",
+    "round_to_step",
+]
+
+FORMAT = "credit-rules/v1"
+RoundingMode = Literal["floor", "half_up"]
+FLOOR: RoundingMode = "floor"
+HALF_UP: RoundingMode = "half_up"
+ROUNDING_MODES: tuple[RoundingMode, ...] = (FLOOR, HALF_UP)
+EQF_LOWEST, EQF_HIGHEST = 1, 8
+# A century is far beyond any credential's useful life; the bound only keeps the
+# date arithmetic of `too_old` inside the calendar.
+MAX_AGE_YEARS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    code: str
+    name: str | None
+    total_credits: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Effective:
+    """The inclusive dates between which the rule set grants anything."""
+
+    first_day: date
+    last_day: date
+
+    def covers(self, on: date) -> bool:
+        return self.first_day <= on <= self.last_day
+
+
+@dataclass(frozen=True, slots=True)
+class Rounding:
+    mode: RoundingMode = FLOOR
+    step: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    max_credits: Fraction | None = None
+    max_share: Fraction | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    min_score: Fraction | None = None
+    max_age_years: int | None = None
+    min_eqf: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One achievement a rule asks for, with its own score conditions."""
+
+    achievement: str
+    min_score: Fraction | None = None
+    score_required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule; `credits` is None exactly when `convert` is true.
+
+    `all_of` rules have `min_count` equal to the number of items, so that "satisfied"
+    is always "at least `min_count` items met".
+    """
+
+    id: str
+    course: str
+    slot: str
+    credits: Fraction | None
+    convert: bool
+    max: Fraction | None
+    partial: bool
+    min_eqf: int | None
+    max_age_years: int | None
+    min_score: Fraction | None
+    all_of: bool
+    items: tuple[Item, ...]
+    min_count: int
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A checked rule set; `cap` is the programme cap C of step 6 (None: no cap)."""
+
+    id: str
+    school: str
+    program: Program
+    target_unit: str
+    effective: Effective
+    accepted_issuers: frozenset[str]
+    conversion: Mapping[str, Fraction] = field(hash=False)
+    rounding: Rounding
+    caps: Caps
+    defaults: Defaults
+    rules: tuple[Rule, ...]
+    cap: Fraction | None = field(init=False, compare=False)
+    naming: Mapping[str, tuple[int, ...]] = field(
+        init=False, compare=False, hash=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "conversion", MappingProxyType(dict(self.conversion)))
+        object.__setattr__(self, "cap", _programme_cap(self))
+        naming: dict[str, list[int]] = {}
+        for number, rule in enumerate(self.rules):
+            for item in rule.items:
+                naming.setdefault(item.achievement, []).append(number)
+        object.__setattr__(
+            self,
+            "naming",
+            MappingProxyType({key: tuple(value) for key, value in naming.items()}),
+        )
+
+
+def load_rule_set(source: str | bytes | Mapping[str, Any]) -> RuleSet:
+    """Read and check a rule set given as YAML or JSON text, or already parsed.
+
+    Raises:
+        RuleSetError: naming the first field that breaks credit-rules.md.
+    """
+    document = (
+        source
+        if isinstance(source, Mapping)
+        else load_yaml_or_json(source, RuleSetError)
+    )
+    return _rule_set(document)
+
+
+def round_to_step(value: Fraction, rounding: Rounding) -> Fraction:
+    """Round once to a multiple of the step (credit-rules.md step 6).
+
+    floor: ⌊s/step⌋ * step; half_up: ⌊s/step + 1/2⌋ * step.
+    """
+    steps = value / rounding.step
+    if rounding.mode == HALF_UP:
+        steps += Fraction(1, 2)
+    return (steps.numerator // steps.denominator) * rounding.step
+
+
+def _rule_set(document: object) -> RuleSet:
+    fields = Fields(document, "", RuleSetError)
+
+    found = fields.required("format")
+    if found != FORMAT:
+        raise RuleSetError("format", f"expected {FORMAT!r}, got {shown(found)}")
+    rule_set = RuleSet(
+        id=text(fields.required("id"), "id", RuleSetError),
+        school=text(fields.required("school"), "school", RuleSetError),
+        program=_program(fields.required("program")),
+        target_unit=text(fields.required("target_unit"), "target_unit", RuleSetError),
+        effective=_effective(fields.required("effective")),
+        accepted_issuers=_issuers(fields.required("accepted_issuers")),
+        conversion=_conversion(fields.required("conversion")),
+        rounding=_rounding(fields.optional("rounding")),
+        caps=_caps(fields.optional("caps")),
+        defaults=_defaults(fields.optional("defaults")),
+        rules=_rules(fields.required("rules")),
+    )
+    fields.finish()
+    return rule_set
+
+
+def _program(value: object) -> Program:
+    fields = Fields(value, "program", RuleSetError)
+    name = fields.optional("name")
+    program = Program(
+        code=text(fields.required("code"), fields.path("code"), RuleSetError),
+        name=None if name is None else text(name, fields.path("name"), RuleSetError),
+        total_credits=exact(
+            fields.required("total_credits"),
+            fields.path("total_credits"),
+            RuleSetError,
+            expected="a positive number",
+            above_low=True,
+        ),
+    )
+    fields.finish()
+    return program
+
+
+def _effective(value: object) -> Effective:
+    fields = Fields(value, "effective", RuleSetError)
+    first = day(fields.required("from"), fields.path("from"), RuleSetError)
+    last = day(fields.required("until"), fields.path("until"), RuleSetError)
+    fields.finish()
+    if last < first:
+        raise RuleSetError(
+            "effective.until",
+            f"expected a date on or after {first.isoformat()}, got {last.isoformat()}",
+        )
+    return Effective(first, last)
+
+
+def _issuers(value: object) -> frozenset[str]:
+    listed = items(value, "accepted_issuers", RuleSetError, empty=True)
+    return frozenset(
+        text(issuer, join("accepted_issuers", number), RuleSetError)
+        for number, issuer in enumerate(listed)
+    )
+
+
+def _conversion(value: object) -> dict[str, Fraction]:
+    fields = Fields(value, "conversion", RuleSetError)
+    conversion = {
+        text(unit, "conversion", RuleSetError): exact(
+            fields.required(unit),
+            fields.path(unit),
+            RuleSetError,
+            expected='a positive number or fraction such as "1/45"',
+            above_low=True,
+        )
+        for unit in fields.names()
+    }
+    fields.finish()
+    return conversion
+
+
+def _rounding(value: object) -> Rounding:
+    if value is None:
+        return Rounding()
+    fields = Fields(value, "rounding", RuleSetError)
+    mode = fields.optional("mode")
+    if mode is not None and mode not in ROUNDING_MODES:
+        raise RuleSetError(
+            "rounding.mode", f"expected floor or half_up, got {shown(mode)}"
+        )
+    step = fields.optional("step")
+    rounding = Rounding(
+        mode=FLOOR if mode is None else mode,
+        step=Fraction(1)
+        if step is None
+        else exact(
+            step,
+            fields.path("step"),
+            RuleSetError,
+            expected="a positive number",
+            above_low=True,
+        ),
+    )
+    fields.finish()
+    return rounding
+
+
+def _caps(value: object) -> Caps:
+    if value is None:
+        return Caps()
+    fields = Fields(value, "caps", RuleSetError)
+    most, share = fields.optional("max_credits"), fields.optional("max_share")
+    caps = Caps(
+        max_credits=None
+        if most is None
+        else exact(
+            most,
+            fields.path("max_credits"),
+            RuleSetError,
+            expected="a number of at least 0",
+        ),
+        max_share=None
+        if share is None
+        else exact(
+            share,
+            fields.path("max_share"),
+            RuleSetError,
+            expected="a share 0-1",
+            high=1,
+        ),
+    )
+    fields.finish()
+    return caps
+
+
+def _defaults(value: object) -> Defaults:
+    if value is None:
+        return Defaults()
+    fields = Fields(value, "defaults", RuleSetError)
+    defaults = Defaults(*_thresholds(fields))
+    fields.finish()
+    return defaults
+
+
+def _thresholds(fields: Fields) -> tuple[Fraction | None, int | None, int | None]:
+    """min_score, max_age_years and min_eqf, each optional (defaults or a rule)."""
+    score, age, level = (
+        fields.optional("min_score"),
+        fields.optional("max_age_years"),
+        fields.optional("min_eqf"),
+    )
+    return (
+        None if score is None else _score(score, fields.path("min_score")),
+        None
+        if age is None
+        else integer(age, fields.path("max_age_years"), RuleSetError, 1, MAX_AGE_YEARS),
+        None
+        if level is None
+        else integer(
+            level, fields.path("min_eqf"), RuleSetError, EQF_LOWEST, EQF_HIGHEST
+        ),
+    )
+
+
+def _score(value: object, path: str) -> Fraction:
+    return exact(value, path, RuleSetError, expected="a number 0-100", high=100)
+
+
+def _rules(value: object) -> tuple[Rule, ...]:
+    listed = items(value, "rules", RuleSetError)
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(listed):
+        rule = _rule(entry, join("rules", number))
+        if rule.id in seen:
+            raise RuleSetError(
+                join(join("rules", number), "id"),
+                f"expected a rule id not used before, got {shown(rule.id)}",
+            )
+        seen.add(rule.id)
+        rules.append(rule)
+    return tuple(rules)
+
+
+def _rule(value: object, path: str) -> Rule:
+    fields = Fields(value, path, RuleSetError)
+    rule_id = text(fields.required("id"), fields.path("id"), RuleSetError)
+    course, slot = _target(fields.required("target"), fields.path("target"))
+    credits, convert, most = _grant(fields, path)
+    partial = fields.optional("partial")
+    min_score, max_age_years, min_eqf = _thresholds(fields)
+    all_of, listed, min_count = _bundle(fields, path)
+    fields.finish()
+    return Rule(
+        id=rule_id,
+        course=course,
+        slot=slot,
+        credits=credits,
+        convert=convert,
+        max=most,
+        partial=False
+        if partial is None
+        else boolean(partial, fields.path("partial"), RuleSetError),
+        min_eqf=min_eqf,
+        max_age_years=max_age_years,
+        min_score=min_score,
+        all_of=all_of,
+        items=listed,
+        min_count=min_count,
+    )
+
+
+def _target(value: object, path: str) -> tuple[str, str]:
+    fields = Fields(value, path, RuleSetError)
+    course = text(fields.required("course"), fields.path("course"), RuleSetError)
+    slot = text(fields.required("slot"), fields.path("slot"), RuleSetError)
+    fields.finish()
+    return course, slot
+
+
+def _grant(fields: Fields, path: str) -> tuple[Fraction | None, bool, Fraction | None]:
+    """`credits: N` or `convert: true` (with an optional `max`), never both."""
+    credits, convert, most = (
+        fields.optional("credits"),
+        fields.optional("convert"),
+        fields.optional("max"),
+    )
+    if credits is not None and convert is not None:
+        raise RuleSetError(path, "expected credits or convert, got both")
+    if credits is not None:
+        if most is not None:
+            raise RuleSetError(fields.path("max"), "expected only in a convert rule")
+        return (
+            exact(
+                credits,
+                fields.path("credits"),
+                RuleSetError,
+                expected="a positive number",
+                above_low=True,
+            ),
+            False,
+            None,
+        )
+    if convert is None:
+        raise RuleSetError(path, "expected credits or convert, got neither")
+    if convert is not True:
+        raise RuleSetError(
+            fields.path("convert"), f"expected true, got {shown(convert)}"
+        )
+    if most is None:
+        return None, True, None
+    return (
+        None,
+        True,
+        exact(
+            most,
+            fields.path("max"),
+            RuleSetError,
+            expected="a positive number",
+            above_low=True,
+        ),
+    )
+
+
+def _bundle(fields: Fields, path: str) -> tuple[bool, tuple[Item, ...], int]:
+    """`all_of: [items]` or `any_of: [items]` with `min_count`, exactly one of them."""
+    all_of, any_of = fields.optional("all_of"), fields.optional("any_of")
+    min_count = fields.optional("min_count")
+    if all_of is not None and any_of is not None:
+        raise RuleSetError(path, "expected all_of or any_of, got both")
+    if all_of is None and any_of is None:
+        raise RuleSetError(path, "expected all_of or any_of, got neither")
+    key = "all_of" if all_of is not None else "any_of"
+    listed = _items(all_of if all_of is not None else any_of, fields.path(key))
+    if all_of is not None:
+        if min_count is not None:
+            raise RuleSetError(fields.path("min_count"), "expected only with any_of")
+        return True, listed, len(listed)
+    count = (
+        1
+        if min_count is None
+        else integer(min_count, fields.path("min_count"), RuleSetError, 1, len(listed))
+    )
+    return False, listed, count
+
+
+def _items(value: object, path: str) -> tuple[Item, ...]:
+    listed: list[Item] = []
+    for number, entry in enumerate(items(value, path, RuleSetError)):
+        item_path = join(path, number)
+        fields = Fields(entry, item_path, RuleSetError)
+        achievement = text(
+            fields.required("achievement"), fields.path("achievement"), RuleSetError
+        )
+        if any(earlier.achievement == achievement for earlier in listed):
+            raise RuleSetError(
+                fields.path("achievement"),
+                f"expected an achievement not listed before in this rule, "
+                f"got {shown(achievement)}",
+            )
+        score, required = (
+            fields.optional("min_score"),
+            fields.optional("score_required"),
+        )
+        listed.append(
+            Item(
+                achievement=achievement,
+                min_score=None
+                if score is None
+                else _score(score, fields.path("min_score")),
+                score_required=False
+                if required is None
+                else boolean(required, fields.path("score_required"), RuleSetError),
+            )
+        )
+        fields.finish()
+    return tuple(listed)
+
+
+def _programme_cap(rule_set: RuleSet) -> Fraction | None:
+    # NOTE: "the smaller of max_credits and max_share x total_credits rounded down
+    # to the rounding step": the rounding belongs to the share's product, which is
+    # the figure that can fall between steps; max_credits is taken as written.
+    caps = rule_set.caps
+    candidates: list[Fraction] = []
+    if caps.max_credits is not None:
+        candidates.append(caps.max_credits)
+    if caps.max_share is not None:
+        share = caps.max_share * rule_set.program.total_credits
+        candidates.append(round_to_step(share, Rounding(FLOOR, rule_set.rounding.step)))
+    return min(candidates) if candidates else None
