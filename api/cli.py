@@ -10,12 +10,13 @@ import base64
 import json
 import logging
 import os
+import re
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import ADMIN, ROLES, create_token
 from api.config import Config
+from credits import CreditsError, evaluate, load_credentials, load_rule_set
 from issuers.batch import RowOutcome
 from issuers.replay import replay_registry
 from keys import CredbankError, Database, StoredKey
@@ -53,6 +55,10 @@ EXIT_UNREACHABLE = 3
 _MAX_INPUT_BYTES = 1024 * 1024
 # A batch of 10,000 rows at a few hundred bytes each.
 _MAX_BATCH_BYTES = 32 * 1024 * 1024
+# A learner's credentials for `credits evaluate`: a few thousand Open Badges
+# credentials of about 4 KB each.
+_MAX_CREDENTIALS_BYTES = 16 * 1024 * 1024
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 logger = logging.getLogger(__name__)
 
@@ -570,6 +576,40 @@ class _Unreachable(MonitorError):
     pass
 
 
+@cli.group("credits")
+def credits_group() -> None:
+    """Partner-school credit conversion (credit-rules.md)."""
+
+
+@credits_group.command("evaluate")
+@click.option("--rules", "rules_file", required=True, help="Rule set, YAML or JSON.")
+@click.option(
+    "--credentials",
+    "credentials_file",
+    required=True,
+    help="JSON list of normalised or Open Badges 3.0 credentials.",
+)
+@click.option("--on", "on_text", required=True, help="Evaluation date, YYYY-MM-DD.")
+def credits_evaluate(rules_file: str, credentials_file: str, on_text: str) -> int:
+    """Print which courses the credentials earn under the rules on that day.
+
+    Open Badges credentials are taken as not revoked: check their status first.
+    """
+    on = _iso_date(on_text, "--on")
+    try:
+        rule_set = load_rule_set(_read_text(rules_file))
+    except CreditsError as exc:
+        raise click.UsageError(f"{rules_file}: {exc}") from exc
+    try:
+        found = load_credentials(
+            _read_text(credentials_file, limit=_MAX_CREDENTIALS_BYTES)
+        )
+    except CreditsError as exc:
+        raise click.UsageError(f"{credentials_file}: {exc}") from exc
+    click.echo(evaluate(rule_set, found, on).to_json())
+    return 0
+
+
 def _http_fetcher(url: str) -> Callable[[str], bytes]:
     base = url.rstrip("/")
     parts = urlsplit(base)
@@ -605,6 +645,15 @@ def _read_text(name: str, limit: int = _MAX_INPUT_BYTES) -> str:
         return data.decode()
     except UnicodeDecodeError as exc:
         raise click.UsageError(f"{name} is not UTF-8 text") from exc
+
+
+def _iso_date(value: str, option: str) -> date:
+    try:
+        if _ISO_DATE.fullmatch(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise click.UsageError(f"{option}: expected a date YYYY-MM-DD, got {value!r}")
 
 
 def _vkey_text(value: str) -> str:
