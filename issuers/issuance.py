@@ -9,15 +9,17 @@ used status index.
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
+import json
 import logging
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -136,11 +138,35 @@ class IssueResult:
     created: bool
 
 
+# A log entry some other part of the service adds to an issuance or a status
+# change, and what to do with the index the entry gets.
+FollowUp = tuple[dict[str, Any], Callable[[int], None]]
+
+
+class IssueListener(Protocol):
+    """Something that acts in the same transaction when credentials are issued or
+    change status (the credit bank, which issuers/ cannot import: DESIGN §2)."""
+
+    def on_issued(
+        self,
+        session: Session,
+        issued: Sequence[tuple[IssuedCredential, Mapping[str, Any]]],
+        now: datetime,
+    ) -> list[FollowUp]:
+        """Given each new credential with its unsecured document."""
+        ...
+
+    def on_status_changed(
+        self, session: Session, record: IssuedCredential, now: datetime
+    ) -> list[FollowUp]: ...
+
+
 @dataclass(frozen=True)
 class Issuance:
     """Awards and status changes for the issuers of one catalogue."""
 
     catalogue: Catalogue
+    listeners: tuple[IssueListener, ...] = ()
 
     def award(
         self, session: Session, slug: str, award: Award, *, now: datetime
@@ -195,12 +221,7 @@ class Issuance:
 
         context.learners.store()
         context.allocator.store()
-        registry = self.catalogue.registry
-        indexes = registry.log.append(session, [e for _, e in fresh], now=now)
-        for (record, _), log_index in zip(fresh, indexes, strict=True):
-            record.log_index = log_index
-            session.add(record)
-        session.flush()
+        self._log(session, fresh, now)
         logger.info("issued %d credentials for %s", len(fresh), slug)
         return outcomes
 
@@ -277,7 +298,6 @@ class Issuance:
         a plain VC 2.0 credential is signed when it conforms. The service sets the
         issuer, the id if missing, validFrom if missing and the status entries.
         """
-        registry = self.catalogue.registry
         context = self._context(session, slug, now)
         document = _conforming(credential, context.did)
         achievement_id = None
@@ -317,10 +337,36 @@ class Issuance:
         )
         context.learners.store()
         context.allocator.store()
-        (record.log_index,) = registry.log.append(session, [entry], now=now)
-        session.add(record)
-        session.flush()
+        self._log(session, [(record, entry)], now)
         return record
+
+    def _log(
+        self,
+        session: Session,
+        fresh: Sequence[tuple[IssuedCredential, dict[str, Any]]],
+        now: datetime,
+    ) -> None:
+        """Append the issuance entries, and the listeners' after them, at once."""
+        follow_ups: list[FollowUp] = []
+        if fresh and self.listeners:
+            documents = [(record, unsecured_document(record)) for record, _ in fresh]
+            for listener in self.listeners:
+                follow_ups += listener.on_issued(session, documents, now)
+        registry = self.catalogue.registry
+        indexes = registry.log.append(
+            session,
+            [entry for _, entry in fresh] + [entry for entry, _ in follow_ups],
+            now=now,
+        )
+        for (record, _), log_index in zip(fresh, indexes, strict=False):
+            record.log_index = log_index
+            session.add(record)
+        session.flush()
+        for (_, logged), log_index in zip(
+            follow_ups, indexes[len(fresh) :], strict=True
+        ):
+            logged(log_index)
+        session.flush()
 
     def _allocate_status(
         self, session: Session, context: _Context
@@ -459,7 +505,14 @@ class Issuance:
             status=new_status,
             reason=reason,
         )
-        self.catalogue.registry.log.append(session, [entry], now=now)
+        follow_ups: list[FollowUp] = []
+        for listener in self.listeners:
+            follow_ups += listener.on_status_changed(session, record, now)
+        indexes = self.catalogue.registry.log.append(
+            session, [entry] + [e for e, _ in follow_ups], now=now
+        )
+        for (_, logged), log_index in zip(follow_ups, indexes[1:], strict=True):
+            logged(log_index)
         logger.info("credential %s is now %s", record.id, new_status)
         return record
 
@@ -592,6 +645,21 @@ def get_credential(session: Session, credential_id: str) -> IssuedCredential:
     if found is None:
         raise NotFoundError(f"no credential {credential_id!r}")
     return found
+
+
+def unsecured_document(record: IssuedCredential) -> dict[str, Any]:
+    """The credential as signed, without its securing: any Data Integrity form
+    less its proof, else the payload of the vc+jwt (the same document, DESIGN §4)."""
+    for form in DATA_INTEGRITY_FORMATS:
+        secured = record.secured.get(form)
+        if isinstance(secured, dict):
+            return {key: value for key, value in secured.items() if key != "proof"}
+    token = record.secured[JWT]
+    payload = token.split(".")[1]
+    document: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return document
 
 
 def request_digest(payload: Mapping[str, Any]) -> str:
