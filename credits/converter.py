@@ -8,14 +8,15 @@ the programme cap; all arithmetic is on exact fractions.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from json.encoder import encode_basestring_ascii
+from typing import NamedTuple
 
 from credits.normalise import NormalisedCredential
-from credits.rules import Item, Rule, RuleSet, round_to_step
+from credits.rules import Rule, RuleSet, round_to_step
 
 __all__ = [
     "REASONS",
@@ -80,9 +81,14 @@ class Grant:
     indexes: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    index: int
+class Refusal(NamedTuple):
+    """A credential refused, by its position in the input, and why."""
+
+    # NOTE: a named tuple rather than a frozen dataclass: an evaluation makes one
+    # per refused credential, and a frozen dataclass costs three times as much to
+    # make (bench/credits.py). The field `index` hides tuple.index, on purpose: it
+    # is the output document's name.
+    index: int  # type: ignore[assignment]
     credential: str
     reason: str
 
@@ -105,13 +111,13 @@ class Evaluation:
         grants = ", ".join(
             f'{{"rule": {_string(grant.rule)}, "course": {_string(grant.course)}, '
             f'"slot": {_string(grant.slot)}, "credits": {json_number(grant.credits)}, '
-            f'"credentials": {json.dumps(grant.credentials)}}}'
+            f'"credentials": [{", ".join(map(_string, grant.credentials))}]}}'
             for grant in self.grants
         )
         refused = ", ".join(
-            f'{{"index": {refusal.index}, "credential": {_string(refusal.credential)}, '
-            f'"reason": "{refusal.reason}"}}'
-            for refusal in self.refused
+            f'{{"index": {index}, "credential": {_string(credential)}, '
+            f'"reason": "{reason}"}}'
+            for index, credential, reason in self.refused
         )
         return (
             f'{{"grants": [{grants}], "total": {json_number(self.total)}, '
@@ -151,8 +157,9 @@ def evaluate(
         tuple(run.grants),
         run.total,
         tuple(
-            Refusal(index, credentials[index].id, reasons[index])
-            for index in sorted(reasons)
+            Refusal(index, credential.id, reasons[index])
+            for index, credential in enumerate(credentials)
+            if index in reasons
         ),
     )
 
@@ -183,8 +190,9 @@ def json_number(value: Fraction) -> str:
     return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
-def _string(value: str) -> str:
-    return json.dumps(value)
+# NOTE: the C function json.dumps itself uses for a string with ensure_ascii,
+# called directly: json.dumps costs several times more for one string.
+_string = encode_basestring_ascii
 
 
 def _check_each(
@@ -233,6 +241,11 @@ def _keep_latest(
     return kept
 
 
+def _is_less(left: Fraction, right: Fraction) -> bool:
+    # The comparison Fraction.__lt__ makes, without its generic dispatch.
+    return left.numerator * right.denominator < right.numerator * left.denominator
+
+
 def _oldest_recent_enough(on: date, years: int) -> date:
     """The evaluation date minus `years` calendar years; issued on it is recent enough.
 
@@ -266,46 +279,47 @@ class _Run:
         # Per rule: what became of it, and the credentials it used or would have used.
         self.outcomes: list[tuple[str, tuple[int, ...]]] = []
         self._cutoffs: dict[int, date] = {}
+        self._failures: dict[tuple[int, int], str | None] = {}
+        self._converted: dict[int, Fraction] = {}
 
-    def failed_condition(
-        self, credential: NormalisedCredential, rule: Rule, item: Item
-    ) -> str | None:
-        """Step 5: the first condition of `rule` and `item` the credential fails."""
-        defaults = self.rule_set.defaults
-        min_eqf = rule.min_eqf if rule.min_eqf is not None else defaults.min_eqf
+    def failed_condition(self, index: int, number: int, position: int) -> str | None:
+        """Step 5: the first condition of rule `number` and its item at `position`
+        that credential `index` fails, or None."""
+        key = (index, number)
+        if key in self._failures:
+            return self._failures[key]
+        credential = self.credentials[index]
+        rule = self.rule_set.rules[number]
+        conditions = self.rule_set.conditions[number]
+        reason: str | None = None
+        min_eqf = conditions.min_eqf
+        years = conditions.max_age_years
+        threshold = conditions.min_scores[position]
+        score = credential.score
         if min_eqf is not None and (
             credential.eqf_level is None or credential.eqf_level < min_eqf
         ):
-            return LEVEL_TOO_LOW
-        years = (
-            rule.max_age_years
-            if rule.max_age_years is not None
-            else defaults.max_age_years
-        )
-        if years is not None and credential.issued < self._cutoff(years):
-            return TOO_OLD
-        if rule.convert and credential.unit not in self.rule_set.conversion:
-            return UNIT_NOT_CONVERTIBLE
-        if credential.score is None:
-            return SCORE_MISSING if item.score_required else None
-        threshold = item.min_score
-        if threshold is None:
-            threshold = rule.min_score
-        if threshold is None:
-            threshold = defaults.min_score
-        if threshold is not None and credential.score < threshold:
-            return BELOW_MIN_SCORE
-        return None
+            reason = LEVEL_TOO_LOW
+        elif years is not None and credential.issued < self._cutoff(years):
+            reason = TOO_OLD
+        elif rule.convert and credential.unit not in self.rule_set.conversion:
+            reason = UNIT_NOT_CONVERTIBLE
+        elif score is None:
+            reason = SCORE_MISSING if rule.items[position].score_required else None
+        elif threshold is not None and _is_less(score, threshold):
+            reason = BELOW_MIN_SCORE
+        self._failures[key] = reason
+        return reason
 
     def grant_in_order(self) -> None:
         """Step 6: each rule in order, on what earlier grants left."""
         cap = self.rule_set.cap
         granted_courses: set[str] = set()
-        for rule in self.rule_set.rules:
+        for number, rule in enumerate(self.rule_set.rules):
             if rule.course in granted_courses:
                 self.outcomes.append((_SKIPPED, ()))
                 continue
-            met = self._met(rule)
+            met = self._met(number, rule)
             if len(met) < rule.min_count:
                 self.outcomes.append((_UNSATISFIED, ()))
                 continue
@@ -341,9 +355,12 @@ class _Run:
             if index in self.consumed:
                 continue
             first = self.rule_set.naming[achievement][0]
-            rule = rules[first]
-            item = next(item for item in rule.items if item.achievement == achievement)
-            reason = self.failed_condition(self.credentials[index], rule, item)
+            position = next(
+                position
+                for position, item in enumerate(rules[first].items)
+                if item.achievement == achievement
+            )
+            reason = self.failed_condition(index, first, position)
             if reason is None:
                 state, used = self.outcomes[first]
                 if state == _UNSATISFIED:
@@ -354,14 +371,14 @@ class _Run:
                     reason = NOT_NEEDED
             reasons[index] = reason
 
-    def _met(self, rule: Rule) -> list[int]:
+    def _met(self, number: int, rule: Rule) -> list[int]:
         """The kept, unconsumed credentials meeting the rule's items, in item order."""
         met: list[int] = []
-        for item in rule.items:
+        for position, item in enumerate(rule.items):
             index = self.kept.get(item.achievement)
             if index is None or index in self.consumed:
                 continue
-            if self.failed_condition(self.credentials[index], rule, item) is None:
+            if self.failed_condition(index, number, position) is None:
                 met.append(index)
         return met
 
@@ -412,8 +429,12 @@ class _Run:
         for index in met:
             if limit is not None and total >= limit:
                 break
-            credential = self.credentials[index]
-            total += credential.credits * conversion[credential.unit]
+            converted = self._converted.get(index)
+            if converted is None:
+                credential = self.credentials[index]
+                converted = credential.credits * conversion[credential.unit]
+                self._converted[index] = converted
+            total += converted
             used.append(index)
         return tuple(used), total
 

@@ -30,6 +30,7 @@ from credits.errors import RuleSetError
 __all__ = [
     "FORMAT",
     "Caps",
+    "Conditions",
     "Defaults",
     "Effective",
     "Item",
@@ -121,9 +122,27 @@ class Rule:
     min_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class Conditions:
+    """A rule's step 5 conditions with the defaults applied (None: no such condition).
+
+    `min_scores` has one entry per item: the item's own, else the rule's, else the
+    default.
+    """
+
+    min_eqf: int | None
+    max_age_years: int | None
+    min_scores: tuple[Fraction | None, ...]
+
+
 @dataclass(frozen=True)
 class RuleSet:
-    """A checked rule set; `cap` is the programme cap C of step 6 (None: no cap)."""
+    """A checked rule set, and what evaluation reads of it, worked out once.
+
+    `cap` is the programme cap C of step 6 (None: no cap); `naming` maps each
+    achievement to the numbers of the rules naming it, in rule order; `conditions`
+    holds each rule's `Conditions`.
+    """
 
     id: str
     school: str
@@ -140,6 +159,9 @@ class RuleSet:
     naming: Mapping[str, tuple[int, ...]] = field(
         init=False, compare=False, hash=False, repr=False
     )
+    conditions: tuple[Conditions, ...] = field(
+        init=False, compare=False, hash=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "conversion", MappingProxyType(dict(self.conversion)))
@@ -152,6 +174,11 @@ class RuleSet:
             self,
             "naming",
             MappingProxyType({key: tuple(value) for key, value in naming.items()}),
+        )
+        object.__setattr__(
+            self,
+            "conditions",
+            tuple(_conditions(rule, self.defaults) for rule in self.rules),
         )
 
 
@@ -174,10 +201,12 @@ def round_to_step(value: Fraction, rounding: Rounding) -> Fraction:
 
     floor: ⌊s/step⌋ * step; half_up: ⌊s/step + 1/2⌋ * step.
     """
-    steps = value / rounding.step
-    if rounding.mode == HALF_UP:
-        steps += Fraction(1, 2)
-    return (steps.numerator // steps.denominator) * rounding.step
+    step = rounding.step
+    # value / step as a fraction n/d, in integers (it runs once per convert rule).
+    n = value.numerator * step.denominator
+    d = value.denominator * step.numerator
+    steps = (2 * n + d) // (2 * d) if rounding.mode == HALF_UP else n // d
+    return steps * step
 
 
 def _rule_set(document: object) -> RuleSet:
@@ -494,6 +523,20 @@ def _items(value: object, path: str) -> tuple[Item, ...]:
         )
         fields.finish()
     return tuple(listed)
+
+
+def _conditions(rule: Rule, defaults: Defaults) -> Conditions:
+    def first(*values: Any) -> Any:
+        return next((value for value in values if value is not None), None)
+
+    return Conditions(
+        min_eqf=first(rule.min_eqf, defaults.min_eqf),
+        max_age_years=first(rule.max_age_years, defaults.max_age_years),
+        min_scores=tuple(
+            first(item.min_score, rule.min_score, defaults.min_score)
+            for item in rule.items
+        ),
+    )
 
 
 def _programme_cap(rule_set: RuleSet) -> Fraction | None:
