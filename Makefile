@@ -45,7 +45,7 @@ interop-deps:
 	fi
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench && $(BIN)/python -m bench.issuance && $(BIN)/python -m bench.verify
+	$(BIN)/python -m bench && $(BIN)/python -m bench.issuance && $(BIN)/python -m bench.verify && $(BIN)/python -m bench.credits
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
