@@ -19,15 +19,24 @@ MAX_DEPTH = 32
 
 
 def verify_here(
-    app: Services, given: Any, *, now: datetime | None = None
+    app: Services,
+    given: Any,
+    *,
+    now: datetime | None = None,
+    learner_names: bool = True,
 ) -> VerificationResult:
-    """Verify `given` with everything this service knows, in one read transaction."""
+    """Verify `given` with everything this service knows, in one read transaction.
+
+    `learner_names=False` leaves the learner out of the summary (the VC-API does
+    not show it), which saves decrypting it.
+    """
     with app.database.transaction() as session:
         facts = ServiceFacts(
             session,
             base_url=app.config.base_url,
             log=app.log,
             keystore=app.keystore,
+            learner_names=learner_names,
         )
         resolver = service_resolver(
             facts, app.config.base_url, app.config.did_web_hosts

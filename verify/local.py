@@ -8,28 +8,30 @@ latest checkpoint, exactly as an outside verifier would check it.
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from issuers.catalogue import achievement_url
 from issuers.did import did_document, issuer_did
-from issuers.issuance import IssuedCredential
 from issuers.learners import Learner, learner_profile
-from issuers.models import Achievement, Issuer, IssuerEvent
+from issuers.models import Issuer
 from issuers.registry import issuer_key_owner
-from issuers.status_lists import StatusList, status_list_url
+from issuers.status_lists import status_list_url
+from keys.database import read_rows
 from keys.errors import CredbankError
 from keys.store import KeyStore, StoredKey
 from ledger.checkpoints import Checkpoint, open_checkpoint
 from ledger.entries import parse_entry
+from ledger.errors import LogStateError
 from ledger.log import TransparencyLog
-from ledger.merkle import leaf_hash, verify_inclusion
-from ledger.models import LogEntry
+from ledger.merkle import NodeId, inclusion_proof, leaf_hash, verify_inclusion
 from verify.facts import (
     AchievementFacts,
     IssuerFacts,
@@ -46,7 +48,14 @@ LEARNER_DISPLAYS = ("hidden", "masked", "full")
 
 
 class ServiceFacts:
-    """Answers the procedure's questions from one read transaction."""
+    """Answers the procedure's questions from one read transaction.
+
+    Every question is one query on the driver's connection (`read_rows`, with the
+    SQL below): SQLAlchemy's statement handling costs several times the query
+    itself, and a verification asks about eight. With
+    `learner_names`, the log answer also carries the learner's name as the issuer
+    lets it be shown (only the page shows it; decrypting it costs a key unwrap).
+    """
 
     def __init__(
         self,
@@ -55,8 +64,10 @@ class ServiceFacts:
         base_url: str,
         log: TransparencyLog,
         keystore: KeyStore,
+        learner_names: bool = True,
     ) -> None:
         self._session = session
+        self._learner_names = learner_names
         self._base = base_url
         self._log = log
         self._keystore = keystore
@@ -70,14 +81,10 @@ class ServiceFacts:
                 f"the status list {list_url} is not served here and is not fetched"
             )
         list_id = list_url.removeprefix(self._status_prefix)
-        row = self._session.execute(
-            select(StatusList.bits, StatusList.purpose, StatusList.length).where(
-                StatusList.id == list_id
-            )
-        ).first()
-        if row is None:
+        rows = read_rows(self._session, _STATUS_LIST, (list_id,))
+        if not rows:
             raise UnavailableFact(f"no status list {list_id!r} here")
-        bits, list_purpose, length = row
+        list_purpose, length, bits = rows[0]
         if list_purpose != purpose or not 0 <= index < length:
             raise UnavailableFact(
                 f"the entry names a {purpose} list at {index}; the list says otherwise"
@@ -89,34 +96,37 @@ class ServiceFacts:
         slug = self._slug(did)
         if slug is None:
             return None
-        issuer = self._session.get(Issuer, slug)
-        if issuer is None:
+        rows = read_rows(self._session, _ISSUER, (slug,))
+        if not rows:
             return None
-        events = self._session.execute(
-            select(IssuerEvent.status, IssuerEvent.at)
-            .where(IssuerEvent.issuer_slug == slug)
-            .order_by(IssuerEvent.id)
-        ).all()
+        status, name_zh, name_en, display = rows[0][:4]
         return IssuerFacts(
-            name_zh=issuer.name_zh or issuer.name_en or "",
-            name_en=issuer.name_en or issuer.name_zh or "",
-            history=tuple((status, _aware(at)) for status, at in events),
-            status=issuer.status,
-            learner_display=issuer.learner_display,
+            name_zh=name_zh or name_en or "",
+            name_en=name_en or name_zh or "",
+            history=tuple(
+                (event, _datetime(at)) for *_, event, at in rows if event is not None
+            ),
+            status=status,
+            learner_display=display,
         )
 
     def achievement(self, achievement_id: str) -> AchievementFacts | None:
         if not achievement_id.startswith(self._achievement_prefix):
             return None
-        found = self._session.get(
-            Achievement, achievement_id.removeprefix(self._achievement_prefix)
+        rows = read_rows(
+            self._session,
+            _ACHIEVEMENT,
+            (achievement_id.removeprefix(self._achievement_prefix),),
         )
-        if found is None:
+        if not rows:
             return None
-        name = found.definition.get("name", {})
+        status, retired_at, definition = rows[0]
+        if isinstance(definition, str):  # SQLite keeps JSON as text
+            definition = json.loads(definition)
+        name = definition.get("name", {}) if isinstance(definition, dict) else {}
         return AchievementFacts(
-            status=found.status,
-            retired_at=_aware(found.retired_at) if found.retired_at else None,
+            status=status,
+            retired_at=_datetime(retired_at) if retired_at else None,
             name_zh=str(name.get("zh", "")),
             name_en=str(name.get("en", "")),
         )
@@ -124,17 +134,12 @@ class ServiceFacts:
     def log(self, credential_id: str | None, digest: str) -> LogFacts | None:
         if credential_id is None:
             return None
-        # The secured forms are the biggest column, and nothing here reads them.
-        record = self._session.get(
-            IssuedCredential, credential_id, options=[defer(IssuedCredential.secured)]
-        )
-        if record is None:
+        rows = read_rows(self._session, _RECORD, (credential_id,))
+        if not rows:
             # Not one of ours, unless it claims one of our issuers: then a
             # credential we never logged is a forgery or a tampered id.
             return None
-        data = self._session.scalar(
-            select(LogEntry.data).where(LogEntry.idx == record.log_index)
-        )
+        log_index, learner_id, issuer_slug, data = rows[0]
         if data is None:
             raise UnavailableFact("the log entry could not be read")
         try:
@@ -142,7 +147,9 @@ class ServiceFacts:
         except CredbankError as exc:
             raise UnavailableFact(f"the log entry is unreadable: {exc}") from exc
         logged_at = _moment(entry.get("at"))
-        learner = self._learner_name(record)
+        learner = (
+            self._learner_name(issuer_slug, learner_id) if self._learner_names else ""
+        )
         if entry.get("credential") != credential_id or entry.get("digest") != digest:
             return LogFacts(
                 included=False,
@@ -152,13 +159,11 @@ class ServiceFacts:
                 detail="the log holds a different digest for this credential id",
             )
         checkpoint = self._checkpoint()
-        proof = self._log.inclusion_proof(
-            self._session, record.log_index, checkpoint.size
-        )
+        proof = inclusion_proof(log_index, checkpoint.size, _RawNodes(self._session))
         try:
             verify_inclusion(
                 leaf_hash(data),
-                record.log_index,
+                log_index,
                 checkpoint.size,
                 proof,
                 checkpoint.root_hash,
@@ -167,15 +172,17 @@ class ServiceFacts:
             return LogFacts(False, None, None, None, f"inclusion proof failed: {exc}")
         return LogFacts(
             included=True,
-            index=record.log_index,
+            index=log_index,
             logged_at=logged_at,
             tree_size=checkpoint.size,
             learner=learner,
         )
 
     def _checkpoint(self) -> Checkpoint:
-        note = self._log.latest_checkpoint(self._session).note
-        return _open_checkpoint(note, self._log)
+        rows = read_rows(self._session, _LATEST_CHECKPOINT, ())
+        if not rows:
+            raise UnavailableFact("the log has no checkpoint yet")
+        return _open_checkpoint(rows[0][0], self._log)
 
     def _slug(self, did: str) -> str | None:
         if not did.startswith(self._issuer_prefix):
@@ -183,12 +190,12 @@ class ServiceFacts:
         slug = did.removeprefix(self._issuer_prefix)
         return slug if slug and ":" not in slug else None
 
-    def _learner_name(self, record: IssuedCredential) -> str:
-        issuer = self._session.get(Issuer, record.issuer_slug)
+    def _learner_name(self, issuer_slug: str, learner_id: str | None) -> str:
+        issuer = self._session.get(Issuer, issuer_slug)
         display = issuer.learner_display if issuer else "masked"
-        if display == "hidden" or record.learner_id is None:
+        if display == "hidden" or learner_id is None:
             return ""
-        learner = self._session.get(Learner, record.learner_id)
+        learner = self._session.get(Learner, learner_id)
         if learner is None:
             return ""
         try:
@@ -204,9 +211,7 @@ class ServiceFacts:
         if slug is None:
             return None
         owner = issuer_key_owner(slug)
-        version = _key_set(
-            self._session.execute(_KEY_SET.where(StoredKey.owner == owner)).tuples()
-        )
+        version = _key_set(read_rows(self._session, _KEY_SET, (owner,)))
         if not version:
             return None
         found = _documents.get((did, version))
@@ -226,6 +231,33 @@ class ServiceFacts:
         # above need not see the same rows.
         _remember_document(did, _key_set(_key_columns(key) for key in keys), document)
         return document
+
+
+class _RawNodes:
+    """The log's stored subtree hashes, read like `ledger.log.StoredNodes` but on
+    the driver's connection (one query of primary-key lookups)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def read_nodes(self, ids: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
+        if not ids:
+            return {}
+        params = [value for node in ids for value in node]
+        rows = read_rows(self._session, _nodes_sql(len(ids)), params)
+        found = {(int(level), int(idx)): bytes(hash_) for level, idx, hash_ in rows}
+        missing = [node for node in ids if node not in found]
+        if missing:
+            raise LogStateError(f"stored tree lacks node {missing[0]}")
+        return found
+
+
+@functools.cache
+def _nodes_sql(count: int) -> str:
+    # Primary-key terms joined by OR, as ledger/log.py explains.
+    terms = " OR ".join(["(level = ? AND idx = ?)"] * count)
+    # Only placeholders are joined in; the values travel as parameters.
+    return f"SELECT level, idx, hash FROM log_nodes WHERE {terms}"  # noqa: S608
 
 
 def service_resolver(
@@ -254,13 +286,25 @@ def mask_name(name: str) -> str:
 
 # What did_document reads of each key, in its order: the cache key of a DID
 # document. A new key, or a key retired or reported compromised, changes it.
-_KEY_SET = select(
-    StoredKey.id,
-    StoredKey.algorithm,
-    StoredKey.public_key,
-    StoredKey.state,
-    StoredKey.compromised_at,
-).order_by(StoredKey.created_at, StoredKey.id)
+_KEY_SET = (
+    "SELECT id, algorithm, public_key, state, compromised_at FROM keys "
+    "WHERE owner = ? ORDER BY created_at, id"
+)
+
+# The questions of one verification, run by `read_rows` (see ServiceFacts).
+_STATUS_LIST = "SELECT purpose, length, bits FROM status_lists WHERE id = ?"
+_ISSUER = (
+    "SELECT i.status, i.name_zh, i.name_en, i.learner_display, e.status, e.at "
+    "FROM issuers i LEFT JOIN issuer_events e ON e.issuer_slug = i.slug "
+    "WHERE i.slug = ? ORDER BY e.id"
+)
+_ACHIEVEMENT = "SELECT status, retired_at, definition FROM achievements WHERE id = ?"
+_RECORD = (
+    "SELECT c.log_index, c.learner_id, c.issuer_slug, e.data "
+    "FROM credentials c LEFT JOIN log_entries e ON e.idx = c.log_index "
+    "WHERE c.id = ?"
+)
+_LATEST_CHECKPOINT = "SELECT note FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1"
 
 _KeyColumns = tuple[str, str, bytes, str, datetime | None]
 
@@ -274,7 +318,10 @@ def _key_columns(key: StoredKey) -> _KeyColumns:
 
 
 def _key_set(rows: Iterable[Sequence[Any]]) -> tuple[_KeyColumns, ...]:
-    return tuple((str(i), str(a), bytes(p), str(s), c) for i, a, p, s, c in rows)
+    return tuple(
+        (str(i), str(a), bytes(p), str(s), _datetime(c) if c else None)
+        for i, a, p, s, c in rows
+    )
 
 
 def _remember_document(
@@ -314,6 +361,14 @@ def _moment(value: Any) -> datetime | None:
         return _aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
         return None
+
+
+def _datetime(value: datetime | str) -> datetime:
+    """A stored time as an aware UTC datetime: SQLite hands back the text
+    SQLAlchemy wrote, naive UTC; PostgreSQL a datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return _aware(value)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -99,7 +99,7 @@ def verify_credential_route() -> Response | tuple[dict[str, Any], int]:
         return problem(400, "expected verifiableCredential as an object or a JWT")
     if not isinstance(body.get("options", {}), dict):
         return problem(400, "expected options as an object")
-    result = verify_here(services(), given)
+    result = verify_here(services(), given, learner_names=False)
     return result.to_json(), 200
 
 
@@ -149,7 +149,11 @@ def verify_presentation_route() -> Response | tuple[dict[str, Any], int]:
     app = services()
     with app.database.transaction() as session:
         facts = ServiceFacts(
-            session, base_url=app.config.base_url, log=app.log, keystore=app.keystore
+            session,
+            base_url=app.config.base_url,
+            log=app.log,
+            keystore=app.keystore,
+            learner_names=False,
         )
         result = verify_presentation(
             given,
