@@ -20,6 +20,7 @@ __all__ = ["Config"]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 4
 DEFAULT_REVIEW_QUORUM = 2
 
 # The backends credbank supports, with the drivers it installs (DESIGN §10).
@@ -43,6 +44,7 @@ class Config:
     master_key: str | None = field(default=None, repr=False)
     redis_url: str | None = None
     workers: int = DEFAULT_WORKERS
+    threads: int = DEFAULT_THREADS
     review_quorum: int = DEFAULT_REVIEW_QUORUM
     did_web_hosts: tuple[str, ...] = ()
 
@@ -77,6 +79,7 @@ class Config:
             master_key=env.get("CREDBANK_MASTER_KEY") or None,
             redis_url=env.get("CREDBANK_REDIS_URL") or None,
             workers=_positive_int(env, "CREDBANK_WORKERS", DEFAULT_WORKERS),
+            threads=_positive_int(env, "CREDBANK_THREADS", DEFAULT_THREADS),
             review_quorum=_positive_int(
                 env, "CREDBANK_REVIEW_QUORUM", DEFAULT_REVIEW_QUORUM
             ),

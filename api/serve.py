@@ -41,6 +41,12 @@ def serve(config: Config, *, host: str, port: int, dev: bool) -> None:
         {
             "bind": f"{host}:{port}",
             "workers": config.workers,
+            # Threads let a worker hold keep-alive connections (a sync worker
+            # closes each one) and overlap database waits; the GIL still runs
+            # one request's Python at a time per worker.
+            "worker_class": "gthread",
+            "threads": config.threads,
+            "keepalive": 5,
             "accesslog": "-",
             "errorlog": "-",
             "timeout": 60,

@@ -41,6 +41,7 @@ def test_every_variable_is_read() -> None:
             "CREDBANK_LOG_ORIGIN": "creds.example.edu/log/2026",
             "CREDBANK_REDIS_URL": "redis://cache:6379/0",
             "CREDBANK_WORKERS": "8",
+            "CREDBANK_THREADS": "3",
         }
     )
 
@@ -52,6 +53,7 @@ def test_every_variable_is_read() -> None:
         master_key=TEST_MASTER_KEY,
         redis_url="redis://cache:6379/0",
         workers=8,
+        threads=3,
     )
 
 
@@ -80,13 +82,14 @@ def test_bad_base_url_is_refused(url: str) -> None:
         Config.from_env({"CREDBANK_BASE_URL": url})
 
 
+@pytest.mark.parametrize("name", ["CREDBANK_WORKERS", "CREDBANK_THREADS"])
 @pytest.mark.parametrize("workers", ["0", "-1", "two", "1.5", " 2", "2x", "\u00b2"])
-def test_bad_workers_is_refused(workers: str) -> None:
+def test_bad_workers_is_refused(name: str, workers: str) -> None:
     with pytest.raises(
         ConfigError,
-        match=f"CREDBANK_WORKERS: expected a positive whole number, got '{workers}'",
+        match=f"{name}: expected a positive whole number, got '{workers}'",
     ):
-        Config.from_env({"CREDBANK_WORKERS": workers})
+        Config.from_env({name: workers})
 
 
 @pytest.mark.parametrize(
