@@ -79,7 +79,7 @@ def credential_page(credential_id: str) -> Response:
             record = get_credential(session, credential_id)
         except NotFoundError:
             return _message_page("not_found_title", "not_found", 404)
-        secured = record.secured
+        record_id, secured = record.id, record.secured
         issuer = session.get(Issuer, record.issuer_slug)
         display = issuer.learner_display if issuer else "hidden"
     form = RDFC if RDFC in secured else next(iter(secured))
@@ -88,14 +88,14 @@ def credential_page(credential_id: str) -> Response:
         (
             name,
             url_for(
-                "credentials.show_credential", credential_id=record.id, format=name
+                "credentials.show_credential", credential_id=record_id, format=name
             ),
         )
         for name in secured
     ]
     return _result_page(
         result,
-        credential_id=record.id,
+        credential_id=record_id,
         downloads=downloads,
         learner_hidden=display == "hidden",
         cache="no-cache",

@@ -16,17 +16,16 @@ depends_on = None
 
 def upgrade() -> None:
     # Existing issuers get the default of issue 5: initials only ("masked").
-    with op.batch_alter_table("issuers") as batch:
-        batch.add_column(
-            sa.Column(
-                "learner_display",
-                sa.String(16),
-                nullable=False,
-                server_default="masked",
-            )
-        )
+    op.add_column(
+        "issuers",
+        sa.Column(
+            "learner_display", sa.String(16), nullable=False, server_default="masked"
+        ),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("issuers") as batch:
-        batch.drop_column("learner_display")
+    # NOTE: not batch mode: on SQLite that copies the table, and dropping the old
+    # one breaks the foreign keys of issuer_events and achievements. SQLite 3.35
+    # and later drop a plain column in place.
+    op.drop_column("issuers", "learner_display")

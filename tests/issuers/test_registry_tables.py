@@ -47,7 +47,8 @@ def test_0002_adds_the_registry_tables_and_0001_takes_them_away(
 def test_the_migrated_columns_match_the_model(
     database_url: str, engine: Engine, model: type
 ) -> None:
-    upgrade(database_url, "0002")
+    # The models describe the newest schema: later revisions add columns (0004).
+    upgrade(database_url)
     table = model.__table__  # type: ignore[attr-defined]
 
     columns = inspect(engine).get_columns(table.name)

@@ -1,4 +1,5 @@
-"""Revision 0004: issuers that existed before it mask learners' names."""
+"""Revision 0004: issuers that existed before it mask learners' names, and the
+column goes again on downgrade with the registry's rows intact."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ def test_existing_issuers_get_masked_names_and_downgrade_drops_the_column(
                 ),
                 {"at": NOW},
             )
+            # A row that refers to the issuer: downgrading must keep it valid.
+            db.execute(
+                text(
+                    "INSERT INTO issuer_events (issuer_slug, status, at, log_index)"
+                    " VALUES ('old', 'applied', :at, 0)"
+                ),
+                {"at": NOW},
+            )
 
         upgrade(database_url, "0004")
         with engine.connect() as db:
@@ -37,5 +46,6 @@ def test_existing_issuers_get_masked_names_and_downgrade_drops_the_column(
         assert "learner_display" not in columns
         with engine.connect() as db:
             assert db.scalar(text("SELECT slug FROM issuers")) == "old"
+            assert db.scalar(text("SELECT count(*) FROM issuer_events")) == 1
     finally:
         engine.dispose()
