@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-__all__ = ["Base", "Database", "normalise_url", "read_rows"]
+__all__ = ["Base", "Database", "RowReader", "normalise_url"]
 
 # Any fixed 64-bit number will do; it only has to differ from other applications'
 # advisory locks on the same PostgreSQL database. ASCII "credbank".
@@ -85,34 +85,38 @@ class Database:
         self.engine.dispose()
 
 
-def read_rows(
-    session: Session, sql: str, params: Sequence[Any]
-) -> list[tuple[Any, ...]]:
-    """Run a read on the session's own DBAPI connection, inside its transaction.
+class RowReader:
+    """Reads on a session's own DBAPI connection, inside its transaction.
 
     For hot paths only (verification): SQLAlchemy's per-statement work costs ten
-    times a small indexed query. `sql` uses `?` placeholders. Values come as the
+    times a small indexed query. SQL uses `?` placeholders. Values come as the
     driver gives them: SQLite returns dates and JSON as text, PostgreSQL as
     objects; the caller converts. Driver errors become SQLAlchemy's, so the API
     answers a database that is down with 503 as it does elsewhere.
     """
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    try:
-        cursor = driver.cursor()
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self._dbapi = connection.dialect.loaded_dbapi
+        self._qmark = connection.dialect.paramstyle == "qmark"
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        self._driver = driver
+
+    def rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if not self._qmark:
+            sql = sql.replace("?", "%s")
         try:
-            cursor.execute(sql, tuple(params))
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(
-            sql, params, exc, dialect.loaded_dbapi.Error, hide_parameters=True
-        ) from exc
+            cursor = self._driver.cursor()
+            try:
+                cursor.execute(sql, tuple(params))
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        except self._dbapi.Error as exc:
+            raise DBAPIError.instance(
+                sql, params, exc, self._dbapi.Error, hide_parameters=True
+            ) from exc
 
 
 def _create_engine(url: URL) -> Engine:

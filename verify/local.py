@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from issuers.learners import Learner, learner_profile
 from issuers.models import Issuer
 from issuers.registry import issuer_key_owner
 from issuers.status_lists import status_list_url
-from keys.database import read_rows
+from keys.database import RowReader
 from keys.errors import CredbankError
 from keys.store import KeyStore, StoredKey
 from ledger.checkpoints import Checkpoint, open_checkpoint
@@ -50,7 +50,7 @@ LEARNER_DISPLAYS = ("hidden", "masked", "full")
 class ServiceFacts:
     """Answers the procedure's questions from one read transaction.
 
-    Every question is one query on the driver's connection (`read_rows`, with the
+    Every question is one query on the driver's connection (`RowReader`, with the
     SQL below): SQLAlchemy's statement handling costs several times the query
     itself, and a verification asks about eight. With
     `learner_names`, the log answer also carries the learner's name as the issuer
@@ -67,6 +67,7 @@ class ServiceFacts:
         learner_names: bool = True,
     ) -> None:
         self._session = session
+        self._reader: RowReader | None = None
         self._learner_names = learner_names
         self._base = base_url
         self._log = log
@@ -75,13 +76,18 @@ class ServiceFacts:
         self._achievement_prefix = achievement_url(base_url, "")
         self._issuer_prefix = issuer_did(base_url, "")
 
+    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if self._reader is None:
+            self._reader = RowReader(self._session)
+        return self._reader.rows(sql, params)
+
     def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
         if not list_url.startswith(self._status_prefix):
             raise UnavailableFact(
                 f"the status list {list_url} is not served here and is not fetched"
             )
         list_id = list_url.removeprefix(self._status_prefix)
-        rows = read_rows(self._session, _STATUS_LIST, (list_id,))
+        rows = self._read(_STATUS_LIST, (list_id,))
         if not rows:
             raise UnavailableFact(f"no status list {list_id!r} here")
         list_purpose, length, bits = rows[0]
@@ -96,7 +102,7 @@ class ServiceFacts:
         slug = self._slug(did)
         if slug is None:
             return None
-        rows = read_rows(self._session, _ISSUER, (slug,))
+        rows = self._read(_ISSUER, (slug,))
         if not rows:
             return None
         status, name_zh, name_en, display = rows[0][:4]
@@ -113,8 +119,7 @@ class ServiceFacts:
     def achievement(self, achievement_id: str) -> AchievementFacts | None:
         if not achievement_id.startswith(self._achievement_prefix):
             return None
-        rows = read_rows(
-            self._session,
+        rows = self._read(
             _ACHIEVEMENT,
             (achievement_id.removeprefix(self._achievement_prefix),),
         )
@@ -134,7 +139,7 @@ class ServiceFacts:
     def log(self, credential_id: str | None, digest: str) -> LogFacts | None:
         if credential_id is None:
             return None
-        rows = read_rows(self._session, _RECORD, (credential_id,))
+        rows = self._read(_RECORD, (credential_id,))
         if not rows:
             # Not one of ours, unless it claims one of our issuers: then a
             # credential we never logged is a forgery or a tampered id.
@@ -159,7 +164,7 @@ class ServiceFacts:
                 detail="the log holds a different digest for this credential id",
             )
         checkpoint = self._checkpoint()
-        proof = inclusion_proof(log_index, checkpoint.size, _RawNodes(self._session))
+        proof = inclusion_proof(log_index, checkpoint.size, _RawNodes(self._read))
         try:
             verify_inclusion(
                 leaf_hash(data),
@@ -179,7 +184,7 @@ class ServiceFacts:
         )
 
     def _checkpoint(self) -> Checkpoint:
-        rows = read_rows(self._session, _LATEST_CHECKPOINT, ())
+        rows = self._read(_LATEST_CHECKPOINT, ())
         if not rows:
             raise UnavailableFact("the log has no checkpoint yet")
         return _open_checkpoint(rows[0][0], self._log)
@@ -211,7 +216,7 @@ class ServiceFacts:
         if slug is None:
             return None
         owner = issuer_key_owner(slug)
-        version = _key_set(read_rows(self._session, _KEY_SET, (owner,)))
+        version = _key_set(self._read(_KEY_SET, (owner,)))
         if not version:
             return None
         found = _documents.get((did, version))
@@ -237,14 +242,16 @@ class _RawNodes:
     """The log's stored subtree hashes, read like `ledger.log.StoredNodes` but on
     the driver's connection (one query of primary-key lookups)."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(
+        self, read: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+    ) -> None:
+        self._read = read
 
     def read_nodes(self, ids: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
         if not ids:
             return {}
         params = [value for node in ids for value in node]
-        rows = read_rows(self._session, _nodes_sql(len(ids)), params)
+        rows = self._read(_nodes_sql(len(ids)), params)
         found = {(int(level), int(idx)): bytes(hash_) for level, idx, hash_ in rows}
         missing = [node for node in ids if node not in found]
         if missing:
@@ -291,7 +298,7 @@ _KEY_SET = (
     "WHERE owner = ? ORDER BY created_at, id"
 )
 
-# The questions of one verification, run by `read_rows` (see ServiceFacts).
+# The questions of one verification, run by `RowReader` (see ServiceFacts).
 _STATUS_LIST = "SELECT purpose, length, bits FROM status_lists WHERE id = ?"
 _ISSUER = (
     "SELECT i.status, i.name_zh, i.name_en, i.learner_display, e.status, e.at "
