@@ -41,10 +41,7 @@ from verify.facts import (
 )
 from verify.resolver import Resolver
 
-__all__ = ["LEARNER_DISPLAYS", "ServiceFacts", "mask_name", "service_resolver"]
-
-# Learner names on the verification page, by the issuer's choice.
-LEARNER_DISPLAYS = ("hidden", "masked", "full")
+__all__ = ["ServiceFacts", "mask_name", "service_resolver"]
 
 
 class ServiceFacts:

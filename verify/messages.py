@@ -121,6 +121,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "颁发时，颁发机构未获认定",
         "en": "The issuer was not accredited when this credential was issued",
     },
+    "issuer.time-unknown": {
+        "zh": "无法确认颁发时间，因此无法确认颁发时的认定状态",
+        "en": "When this was issued is unknown, so accreditation cannot be checked",
+    },
     "issuer.external": {
         "zh": "颁发机构不在本平台登记，不适用",
         "en": "The issuer is not registered here: not applicable",
@@ -141,6 +145,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "achievement.retired-before": {
         "zh": "课程在颁发之前已停办",
         "en": "The course was retired before this credential was issued",
+    },
+    "achievement.time-unknown": {
+        "zh": "课程已停办，但无法确认凭证的颁发时间",
+        "en": "The course was retired; when this was issued is unknown",
     },
     "achievement.external": {
         "zh": "课程不在本平台登记，不适用",

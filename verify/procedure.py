@@ -36,7 +36,7 @@ from credentials.digest import credential_digest
 from credentials.errors import CredentialError, ProofVerificationError
 from credentials.jose import verify_vc_jwt
 from credentials.status_list import parse_status_entry
-from verify.facts import Facts, LogFacts, UnavailableFact
+from verify.facts import AchievementFacts, Facts, LogFacts, UnavailableFact
 from verify.resolver import ResolutionError, ResolvedKey, Resolver
 from verify.result import (
     CANNOT_CHECK,
@@ -200,14 +200,16 @@ def verify_credential(
     # Step 10 is read before 7-9: they need the log entry's time.
     digest = _digest(credential)
     logged = _log_facts(facts, credential, digest)
-    issued_at = _issued_at(logged, credential)
+    issuer = facts.issuer(issuer_id) if issuer_id else None
+    issued_at = _issued_at(logged, credential, ours=issuer is not None)
 
     # Step 7: the issuer's accreditation when it issued.
-    issuer = facts.issuer(issuer_id) if issuer_id else None
     _check_issuer(run, issuer, issued_at)
 
     # Step 8: the achievement.
-    _check_achievement(run, credential, facts, issuer is not None, issued_at)
+    achievement = _check_achievement(
+        run, credential, facts, issuer is not None, issued_at
+    )
 
     # Step 9: the key's state when the credential was logged.
     _check_key_state(run, key, logged)
@@ -215,7 +217,7 @@ def verify_credential(
     # Step 10: the log.
     _check_log(run, logged, ours=issuer is not None)
 
-    summary = _summary(credential, issuer, logged)
+    summary = _summary(credential, issuer, achievement, logged)
     return VerificationResult(tuple(run.checks), credential, parsed.format, summary)
 
 
@@ -415,18 +417,28 @@ def _log_facts(
 
 
 def _issued_at(
-    logged: LogFacts | UnavailableFact | None, credential: Mapping[str, Any]
+    logged: LogFacts | UnavailableFact | None,
+    credential: Mapping[str, Any],
+    *,
+    ours: bool,
 ) -> datetime | None:
-    if isinstance(logged, LogFacts) and logged.logged_at is not None:
+    """When the credential was issued: its log entry's time when the log vouches
+    for it. For one of our issuers nothing else counts (validFrom is the issuer's
+    word, and a credential we did not log is no credential of ours); elsewhere
+    validFrom is all there is."""
+    if isinstance(logged, LogFacts) and logged.included:
         return logged.logged_at
-    return _moment(credential.get("validFrom"))
+    return None if ours else _moment(credential.get("validFrom"))
 
 
 def _check_issuer(run: _Run, issuer: Any, issued_at: datetime | None) -> None:
     if issuer is None:
         run.add(7, "issuer", NOT_APPLICABLE, "issuer.external")
         return
-    status = issuer.status_at(issued_at) if issued_at is not None else None
+    if issued_at is None:
+        run.add(7, "issuer", CANNOT_CHECK, "issuer.time-unknown")
+        return
+    status = issuer.status_at(issued_at)
     if status != "accredited":
         run.add(7, "issuer", FAILED, "issuer.not-accredited", f"status: {status}")
     elif issuer.status != "accredited":
@@ -441,7 +453,7 @@ def _check_achievement(
     facts: Facts,
     ours: bool,
     issued_at: datetime | None,
-) -> None:
+) -> AchievementFacts | None:
     achievement_id = _achievement_id(credential)
     found = facts.achievement(achievement_id) if achievement_id else None
     if found is None:
@@ -449,9 +461,11 @@ def _check_achievement(
             run.add(8, "achievement", FAILED, "achievement.unknown", achievement_id)
         else:
             run.add(8, "achievement", NOT_APPLICABLE, "achievement.external")
-        return
+        return None
     if found.retired_at is not None:
-        if issued_at is not None and found.retired_at <= issued_at:
+        if issued_at is None:
+            run.add(8, "achievement", CANNOT_CHECK, "achievement.time-unknown")
+        elif found.retired_at <= issued_at:
             run.add(8, "achievement", FAILED, "achievement.retired-before")
         else:
             run.add(
@@ -466,6 +480,7 @@ def _check_achievement(
         run.add(8, "achievement", FAILED, "achievement.unknown", found.status)
     else:
         run.add(8, "achievement", PASSED, "achievement.active")
+    return found
 
 
 def _check_key_state(
@@ -511,7 +526,12 @@ def _check_log(
         run.add(10, "log", FAILED, "log.missing", logged.detail)
 
 
-def _summary(credential: Mapping[str, Any], issuer: Any, logged: Any) -> Summary:
+def _summary(
+    credential: Mapping[str, Any],
+    issuer: Any,
+    known: AchievementFacts | None,
+    logged: Any,
+) -> Summary:
     issuer_value = credential.get("issuer")
     issuer_name = issuer_value.get("name") if isinstance(issuer_value, Mapping) else ""
     subjects = _as_list(credential.get("credentialSubject"))
@@ -529,7 +549,10 @@ def _summary(credential: Mapping[str, Any], issuer: Any, logged: Any) -> Summary
     credits = subject.get("creditsEarned", achievement.get("creditsAvailable", ""))
     return Summary(
         name=_text(credential.get("name")),
-        achievement=_text(achievement.get("name")),
+        # The registry keeps the names apart; the credential joins them.
+        achievement=(known.name_en if known else "") or _text(achievement.get("name")),
+        achievement_zh=(known.name_zh if known else "")
+        or _text(achievement.get("name")),
         issuer=_text(issuer.name_en if issuer else issuer_name),
         issuer_zh=_text(issuer.name_zh if issuer else issuer_name),
         issuer_id=_text(_issuer_id(credential)),

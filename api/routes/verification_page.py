@@ -19,10 +19,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.context import services
 from api.pages import page_language, render_page
-from api.routes.verification import MAX_DEPTH, MAX_VERIFY_BYTES
+from api.routes.verification import MAX_VERIFY_BYTES
 from api.routes.verification_text import VERIFICATION_TEXT
 from api.smorest import Blueprint
-from api.verification import verify_here
+from api.verification import too_deep, verify_here
 from issuers.errors import NotFoundError
 from issuers.issuance import RDFC, get_credential
 from issuers.models import Issuer
@@ -179,7 +179,7 @@ def _parse(text: str) -> Any:
             raise _BadSubmission(400, "unreadable") from exc
         if not isinstance(value, dict):
             raise _BadSubmission(400, "not-object")
-        if _depth(value) > MAX_DEPTH:
+        if too_deep(value):
             raise _BadSubmission(400, "too-deep")
         # A VC-API verify request pasted whole: verify the credential inside it.
         inner = value.get("verifiableCredential")
@@ -190,24 +190,6 @@ def _parse(text: str) -> Any:
     if _COMPACT_JWT.fullmatch(token):
         return token
     raise _BadSubmission(400, "unreadable")
-
-
-def _depth(value: Any) -> int:
-    """How deep arrays and objects nest in `value` (an iterative walk)."""
-    deepest, pending = 0, [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
-            break
-        pending.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def _result_page(

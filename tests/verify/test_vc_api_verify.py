@@ -107,6 +107,9 @@ def test_a_changed_value_breaks_the_signature_and_the_log(
     assert body["verdict"] == "invalid"
     assert lines(body)["signature"] == ("failed", "signature.invalid")
     assert lines(body)["log"] == ("failed", "log.missing")
+    # Without its log entry nothing dates the credential: validFrom is only
+    # the credential's own word.
+    assert lines(body)["issuer"] == ("cannot-check", "issuer.time-unknown")
 
 
 def test_a_tampered_jwt_payload_fails(
