@@ -16,7 +16,7 @@ from json.encoder import encode_basestring_ascii
 from typing import NamedTuple
 
 from credits.normalise import NormalisedCredential
-from credits.rules import Rule, RuleSet, round_to_step
+from credits.rules import ItemTerms, Plan, RuleSet, RuleTerms
 
 __all__ = [
     "REASONS",
@@ -129,39 +129,19 @@ def evaluate(
     rule_set: RuleSet, credentials: Sequence[NormalisedCredential], on: date
 ) -> Evaluation:
     """Decide which courses `credentials` earn under `rule_set` on the day `on`."""
+    reasons: list[str | None]
     # Step 1: outside its effective dates the rule set grants nothing.
     if not rule_set.effective.covers(on):
-        return Evaluation(
-            (),
-            _ZERO,
-            tuple(
-                Refusal(index, credential.id, RULESET_NOT_IN_EFFECT)
-                for index, credential in enumerate(credentials)
-            ),
-        )
+        reasons = [RULESET_NOT_IN_EFFECT] * len(credentials)
+        return Evaluation((), _ZERO, _refusals(credentials, reasons))
 
-    reasons: dict[int, str] = {}
-    passed = _check_each(rule_set, credentials, on, reasons)
-    kept = _keep_latest(credentials, passed, reasons)
-    # Step 4.
-    for achievement, index in list(kept.items()):
-        if achievement not in rule_set.naming:
-            reasons[index] = NO_MATCHING_RULE
-            del kept[achievement]
-
-    run = _Run(rule_set, credentials, on, kept)
+    reasons = [None] * len(credentials)
+    kept = _keep(rule_set, credentials, on, reasons)
+    run = _Run(rule_set.plan, credentials, on, kept)
     run.grant_in_order()
     run.explain_refusals(reasons)
 
-    return Evaluation(
-        tuple(run.grants),
-        run.total,
-        tuple(
-            Refusal(index, credential.id, reasons[index])
-            for index, credential in enumerate(credentials)
-            if index in reasons
-        ),
-    )
+    return Evaluation(tuple(run.grants), run.total(), _refusals(credentials, reasons))
 
 
 def json_number(value: Fraction) -> str:
@@ -195,20 +175,27 @@ def json_number(value: Fraction) -> str:
 _string = encode_basestring_ascii
 
 
-def _check_each(
+def _keep(
     rule_set: RuleSet,
     credentials: Sequence[NormalisedCredential],
     on: date,
-    reasons: dict[int, str],
-) -> list[int]:
-    """Step 2: the first failing check of each credential, in input order."""
-    passed: list[int] = []
+    reasons: list[str | None],
+) -> dict[str, int]:
+    """Steps 2-4: the credentials the rules may use, one per achievement, by index.
+
+    Step 3 looks only at credentials that passed step 2, in input order, so both
+    run in one pass; step 4 then drops the achievements no rule names.
+    """
     seen: set[str] = set()
+    kept: dict[str, int] = {}
     accepted = rule_set.accepted_issuers
     for index, credential in enumerate(credentials):
+        # Step 2: the first failing check is the reason.
         if credential.id in seen:
             reasons[index] = DUPLICATE_CREDENTIAL
-        elif credential.revoked:
+            continue
+        seen.add(credential.id)
+        if credential.revoked:
             reasons[index] = REVOKED
         elif credential.expires is not None and on > credential.expires:
             # The expiry day itself is still valid.
@@ -216,29 +203,41 @@ def _check_each(
         elif credential.issuer not in accepted:
             reasons[index] = ISSUER_NOT_ACCEPTED
         else:
-            passed.append(index)
-        seen.add(credential.id)
-    return passed
+            # Step 3: the latest issued, ties to the first in input order.
+            holder = kept.setdefault(credential.achievement, index)
+            if holder == index:
+                continue
+            if credential.issued > credentials[holder].issued:
+                reasons[holder] = DUPLICATE_ACHIEVEMENT
+                kept[credential.achievement] = index
+            else:
+                reasons[index] = DUPLICATE_ACHIEVEMENT
+
+    # Step 4.
+    naming = rule_set.naming
+    for achievement, index in kept.items():
+        if achievement not in naming:
+            reasons[index] = NO_MATCHING_RULE
+    return {
+        achievement: index
+        for achievement, index in kept.items()
+        if achievement in naming
+    }
 
 
-def _keep_latest(
-    credentials: Sequence[NormalisedCredential],
-    passed: list[int],
-    reasons: dict[int, str],
-) -> dict[str, int]:
-    """Step 3: one credential per achievement, the latest issued, ties to the first."""
-    kept: dict[str, int] = {}
-    for index in passed:
-        achievement = credentials[index].achievement
-        holder = kept.get(achievement)
-        if holder is None:
-            kept[achievement] = index
-        elif credentials[index].issued > credentials[holder].issued:
-            reasons[holder] = DUPLICATE_ACHIEVEMENT
-            kept[achievement] = index
-        else:
-            reasons[index] = DUPLICATE_ACHIEVEMENT
-    return kept
+def _refusals(
+    credentials: Sequence[NormalisedCredential], reasons: list[str | None]
+) -> tuple[Refusal, ...]:
+    """A refusal for each credential with a reason, in input order."""
+    return tuple(
+        [
+            Refusal(index, credential.id, reason)
+            for index, (credential, reason) in enumerate(
+                zip(credentials, reasons, strict=True)
+            )
+            if reason is not None
+        ]
+    )
 
 
 def _is_less(left: Fraction, right: Fraction) -> bool:
@@ -260,109 +259,101 @@ def _oldest_recent_enough(on: date, years: int) -> date:
 
 
 class _Run:
-    """Steps 5-7 for one evaluation: the rules in order, then each refusal's reason."""
+    """Steps 5-7 for one evaluation: the rules in order, then each refusal's reason.
+
+    Credits are counted in whole units of 1/`plan.scale` (see `Plan`): the total,
+    the room under the cap and every grant are integers until `Grant` and `total`
+    turn them back into fractions.
+    """
 
     def __init__(
         self,
-        rule_set: RuleSet,
+        plan: Plan,
         credentials: Sequence[NormalisedCredential],
         on: date,
         kept: dict[str, int],
     ) -> None:
-        self.rule_set = rule_set
+        self.plan = plan
         self.credentials = credentials
-        self.on = on
         self.kept = kept
         self.consumed: set[int] = set()
         self.grants: list[Grant] = []
-        self.total = _ZERO
+        self.granted = 0
         # Per rule: what became of it, and the credentials it used or would have used.
         self.outcomes: list[tuple[str, tuple[int, ...]]] = []
-        self._cutoffs: dict[int, date] = {}
-        self._failures: dict[tuple[int, int], str | None] = {}
-        self._converted: dict[int, Fraction] = {}
+        # Step 5's finding for a credential under the first rule naming it, kept
+        # from step 6 for step 7.
+        self.first_findings: dict[int, str | None] = {}
+        self.cutoffs = {years: _oldest_recent_enough(on, years) for years in plan.ages}
 
-    def failed_condition(self, index: int, number: int, position: int) -> str | None:
-        """Step 5: the first condition of rule `number` and its item at `position`
-        that credential `index` fails, or None."""
-        key = (index, number)
-        if key in self._failures:
-            return self._failures[key]
+    def total(self) -> Fraction:
+        return Fraction(self.granted, self.plan.scale)
+
+    def failed_condition(
+        self, index: int, terms: RuleTerms, item: ItemTerms
+    ) -> str | None:
+        """Step 5: the first condition of a rule and one of its items that
+        credential `index` fails, or None."""
         credential = self.credentials[index]
-        rule = self.rule_set.rules[number]
-        conditions = self.rule_set.conditions[number]
-        reason: str | None = None
-        min_eqf = conditions.min_eqf
-        years = conditions.max_age_years
-        threshold = conditions.min_scores[position]
-        score = credential.score
+        min_eqf = terms.min_eqf
+        years = terms.max_age_years
         if min_eqf is not None and (
             credential.eqf_level is None or credential.eqf_level < min_eqf
         ):
-            reason = LEVEL_TOO_LOW
-        elif years is not None and credential.issued < self._cutoff(years):
-            reason = TOO_OLD
-        elif rule.convert and credential.unit not in self.rule_set.conversion:
-            reason = UNIT_NOT_CONVERTIBLE
-        elif score is None:
-            reason = SCORE_MISSING if rule.items[position].score_required else None
-        elif threshold is not None and _is_less(score, threshold):
-            reason = BELOW_MIN_SCORE
-        self._failures[key] = reason
-        return reason
+            return LEVEL_TOO_LOW
+        if years is not None and credential.issued < self.cutoffs[years]:
+            return TOO_OLD
+        if terms.convert and credential.unit not in self.plan.factors:
+            return UNIT_NOT_CONVERTIBLE
+        score = credential.score
+        if score is None:
+            return SCORE_MISSING if item.score_required else None
+        threshold = item.min_score
+        if threshold is not None and _is_less(score, threshold):
+            return BELOW_MIN_SCORE
+        return None
 
     def grant_in_order(self) -> None:
         """Step 6: each rule in order, on what earlier grants left."""
-        cap = self.rule_set.cap
+        cap = self.plan.cap
         granted_courses: set[str] = set()
-        for number, rule in enumerate(self.rule_set.rules):
-            if rule.course in granted_courses:
+        for terms in self.plan.rules:
+            if terms.course in granted_courses:
                 self.outcomes.append((_SKIPPED, ()))
                 continue
-            met = self._met(number, rule)
-            if len(met) < rule.min_count:
+            met = self._met(terms)
+            if len(met) < terms.min_count:
                 self.outcomes.append((_UNSATISFIED, ()))
                 continue
 
-            room = None if cap is None else cap - self.total
-            if rule.convert:
-                reason, used, credits = self._convert(rule, met, room)
+            room = None if cap is None else cap - self.granted
+            if terms.convert:
+                reason, used, credits = self._convert(terms, met, room)
             else:
-                reason, used, credits = self._fixed(rule, met, room)
+                reason, used, credits = self._fixed(terms, met, room)
             if reason is not None:
                 self.outcomes.append((reason, used))
                 continue
 
             self.outcomes.append((_GRANTED, used))
-            self.grants.append(
-                Grant(
-                    rule=rule.id,
-                    course=rule.course,
-                    slot=rule.slot,
-                    credits=credits,
-                    credentials=tuple(self.credentials[i].id for i in used),
-                    indexes=used,
-                )
-            )
-            self.total += credits
+            self._grant(terms, used, credits)
+            self.granted += credits
             self.consumed.update(used)
-            granted_courses.add(rule.course)
+            granted_courses.add(terms.course)
 
-    def explain_refusals(self, reasons: dict[int, str]) -> None:
+    def explain_refusals(self, reasons: list[str | None]) -> None:
         """Step 7: why each kept credential that no grant consumed is refused."""
-        rules = self.rule_set.rules
+        first_naming = self.plan.first_naming
         for achievement, index in self.kept.items():
             if index in self.consumed:
                 continue
-            first = self.rule_set.naming[achievement][0]
-            position = next(
-                position
-                for position, item in enumerate(rules[first].items)
-                if item.achievement == achievement
-            )
-            reason = self.failed_condition(index, first, position)
+            terms, item = first_naming[achievement]
+            if index in self.first_findings:
+                reason = self.first_findings[index]
+            else:  # The rule was skipped before step 5 looked at it.
+                reason = self.failed_condition(index, terms, item)
             if reason is None:
-                state, used = self.outcomes[first]
+                state, used = self.outcomes[terms.number]
                 if state == _UNSATISFIED:
                     reason = BUNDLE_INCOMPLETE
                 elif state in (CAP_REACHED, ZERO_CREDIT) and index in used:
@@ -371,75 +362,92 @@ class _Run:
                     reason = NOT_NEEDED
             reasons[index] = reason
 
-    def _met(self, number: int, rule: Rule) -> list[int]:
+    def _met(self, terms: RuleTerms) -> list[int]:
         """The kept, unconsumed credentials meeting the rule's items, in item order."""
         met: list[int] = []
-        for position, item in enumerate(rule.items):
+        for item in terms.items:
             index = self.kept.get(item.achievement)
             if index is None or index in self.consumed:
                 continue
-            if self.failed_condition(index, number, position) is None:
+            reason = self.failed_condition(index, terms, item)
+            if item.first:
+                self.first_findings[index] = reason
+            if reason is None:
                 met.append(index)
         return met
 
     def _fixed(
-        self, rule: Rule, met: list[int], room: Fraction | None
-    ) -> tuple[str | None, tuple[int, ...], Fraction]:
+        self, terms: RuleTerms, met: list[int], room: int | None
+    ) -> tuple[str | None, tuple[int, ...], int]:
         # all_of uses every item; any_of the first min_count met, in list order.
-        used = tuple(met[: rule.min_count])
-        credits = rule.credits
-        assert credits is not None
-        if room is not None and room <= 0:
-            return CAP_REACHED, used, _ZERO
+        used = tuple(met[: terms.min_count])
+        credits = terms.credits
         if room is None or credits <= room:
             return None, used, credits
-        if rule.partial:
+        if room > 0 and terms.partial:
             return None, used, room
-        return CAP_REACHED, used, _ZERO
+        return CAP_REACHED, used, 0
 
     def _convert(
-        self, rule: Rule, met: list[int], room: Fraction | None
-    ) -> tuple[str | None, tuple[int, ...], Fraction]:
+        self, terms: RuleTerms, met: list[int], room: int | None
+    ) -> tuple[str | None, tuple[int, ...], int]:
         if room is not None and room <= 0:
             # Nothing is taken; the credentials the rule would take within its own
             # `max` are the ones the cap turned away.
-            used, _ = self._take(met, rule.max)
-            return CAP_REACHED, used, _ZERO
+            used, _, _ = self._take(met, terms.max)
+            return CAP_REACHED, used, 0
 
-        limit = rule.max
-        if rule.partial and room is not None:
+        limit = terms.max
+        if terms.partial and room is not None:
             limit = room if limit is None else min(limit, room)
-        used, total = self._take(met, limit)
-        value = round_to_step(total, self.rule_set.rounding)
-        if rule.max is not None:
-            value = min(value, rule.max)
-        if not rule.partial and room is not None and value > room:
-            return CAP_REACHED, used, _ZERO
+        used, numerator, denominator = self._take(met, limit)
+        # Round the sum numerator/denominator once to a multiple of the step.
+        step = self.plan.step
+        if self.plan.half_up:
+            steps = (2 * numerator + denominator * step) // (2 * denominator * step)
+        else:
+            steps = numerator // (denominator * step)
+        value = steps * step
+        if terms.max is not None:
+            value = min(value, terms.max)
+        if not terms.partial and room is not None and value > room:
+            return CAP_REACHED, used, 0
         if value == 0:
-            return ZERO_CREDIT, used, _ZERO
+            return ZERO_CREDIT, used, 0
         return None, used, value if room is None else min(value, room)
 
     def _take(
-        self, met: list[int], limit: Fraction | None
-    ) -> tuple[tuple[int, ...], Fraction]:
-        """Converted credits in list order, stopping once the sum reaches `limit`."""
-        conversion = self.rule_set.conversion
-        total = _ZERO
+        self, met: list[int], limit: int | None
+    ) -> tuple[tuple[int, ...], int, int]:
+        """Converted credits in list order, stopping once the sum reaches `limit`.
+
+        The sum is the exact ratio numerator/denominator, in units of 1/scale.
+        """
+        factors = self.plan.factors
+        numerator, denominator = 0, 1
         used: list[int] = []
         for index in met:
-            if limit is not None and total >= limit:
+            if limit is not None and numerator >= limit * denominator:
                 break
-            converted = self._converted.get(index)
-            if converted is None:
-                credential = self.credentials[index]
-                converted = credential.credits * conversion[credential.unit]
-                self._converted[index] = converted
-            total += converted
+            credential = self.credentials[index]
+            factor_numerator, factor_denominator = factors[credential.unit]
+            credits = credential.credits
+            part = credits.denominator * factor_denominator
+            numerator = (
+                numerator * part + credits.numerator * factor_numerator * denominator
+            )
+            denominator *= part
             used.append(index)
-        return tuple(used), total
+        return tuple(used), numerator, denominator
 
-    def _cutoff(self, years: int) -> date:
-        cutoff = self._cutoffs.get(years)
-        if cutoff is None:
-            cutoff = self._cutoffs[years] = _oldest_recent_enough(self.on, years)
-        return cutoff
+    def _grant(self, terms: RuleTerms, used: tuple[int, ...], credits: int) -> None:
+        self.grants.append(
+            Grant(
+                rule=terms.id,
+                course=terms.course,
+                slot=terms.slot,
+                credits=Fraction(credits, self.plan.scale),
+                credentials=tuple([self.credentials[i].id for i in used]),
+                indexes=used,
+            )
+        )

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from math import lcm
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -34,10 +35,13 @@ __all__ = [
     "Defaults",
     "Effective",
     "Item",
+    "ItemTerms",
+    "Plan",
     "Program",
     "Rounding",
     "Rule",
     "RuleSet",
+    "RuleTerms",
     "load_rule_set",
     "round_to_step",
 ]
@@ -135,13 +139,71 @@ class Conditions:
     min_scores: tuple[Fraction | None, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ItemTerms:
+    """One item of a rule as step 5 checks it, the default score applied.
+
+    `first` says that this rule is the first to name the achievement: step 7 takes
+    a refused credential's reason from that rule.
+    """
+
+    achievement: str
+    min_score: Fraction | None
+    score_required: bool
+    first: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTerms:
+    """One rule as evaluation reads it: defaults applied, credits in whole units.
+
+    `credits` (0 for a convert rule) and `max` count units of 1/`Plan.scale`.
+    """
+
+    number: int
+    id: str
+    course: str
+    slot: str
+    convert: bool
+    partial: bool
+    min_count: int
+    credits: int
+    max: int | None
+    min_eqf: int | None
+    max_age_years: int | None
+    items: tuple[ItemTerms, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What evaluation reads of a rule set, worked out once, in integers.
+
+    Every figure step 6 adds or compares (the cap, fixed credits, maxima, the
+    rounding step, and so every grant and total) is a whole number of 1/`scale`
+    target units: `scale` is the least common multiple of their denominators.
+    A converted credit is the exact ratio `credits.numerator * factors[unit][0]`
+    over `credits.denominator * factors[unit][1]` in those units. `first_naming`
+    maps each achievement to the terms of the first rule naming it and its item.
+    """
+
+    scale: int
+    cap: int | None
+    step: int
+    half_up: bool
+    factors: Mapping[str, tuple[int, int]]
+    rules: tuple[RuleTerms, ...]
+    first_naming: Mapping[str, tuple[RuleTerms, ItemTerms]]
+    ages: frozenset[int]
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """A checked rule set, and what evaluation reads of it, worked out once.
 
     `cap` is the programme cap C of step 6 (None: no cap); `naming` maps each
     achievement to the numbers of the rules naming it, in rule order; `conditions`
-    holds each rule's `Conditions`.
+    holds each rule's `Conditions`; `plan` is all of it in the integer form the
+    converter runs on.
     """
 
     id: str
@@ -162,6 +224,7 @@ class RuleSet:
     conditions: tuple[Conditions, ...] = field(
         init=False, compare=False, hash=False, repr=False
     )
+    plan: Plan = field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "conversion", MappingProxyType(dict(self.conversion)))
@@ -180,6 +243,7 @@ class RuleSet:
             "conditions",
             tuple(_conditions(rule, self.defaults) for rule in self.rules),
         )
+        object.__setattr__(self, "plan", _plan(self))
 
 
 def load_rule_set(source: str | bytes | Mapping[str, Any]) -> RuleSet:
@@ -551,3 +615,69 @@ def _programme_cap(rule_set: RuleSet) -> Fraction | None:
         share = caps.max_share * rule_set.program.total_credits
         candidates.append(round_to_step(share, Rounding(FLOOR, rule_set.rounding.step)))
     return min(candidates) if candidates else None
+
+
+def _plan(rule_set: RuleSet) -> Plan:
+    step = rule_set.rounding.step
+    figures = [step]
+    if rule_set.cap is not None:
+        figures.append(rule_set.cap)
+    for rule in rule_set.rules:
+        figures.extend(value for value in (rule.credits, rule.max) if value is not None)
+    scale = lcm(*(figure.denominator for figure in figures))
+
+    def whole(value: Fraction) -> int:
+        # Exact: scale is a multiple of the value's denominator.
+        return value.numerator * (scale // value.denominator)
+
+    first_naming: dict[str, tuple[RuleTerms, ItemTerms]] = {}
+    rules: list[RuleTerms] = []
+    for number, (rule, conditions) in enumerate(
+        zip(rule_set.rules, rule_set.conditions, strict=True)
+    ):
+        checks = tuple(
+            ItemTerms(
+                achievement=item.achievement,
+                min_score=min_score,
+                score_required=item.score_required,
+                # A rule names an achievement once (see `_items`).
+                first=item.achievement not in first_naming,
+            )
+            for item, min_score in zip(rule.items, conditions.min_scores, strict=True)
+        )
+        terms = RuleTerms(
+            number=number,
+            id=rule.id,
+            course=rule.course,
+            slot=rule.slot,
+            convert=rule.convert,
+            partial=rule.partial,
+            min_count=rule.min_count,
+            credits=0 if rule.credits is None else whole(rule.credits),
+            max=None if rule.max is None else whole(rule.max),
+            min_eqf=conditions.min_eqf,
+            max_age_years=conditions.max_age_years,
+            items=checks,
+        )
+        for check in checks:
+            if check.first:
+                first_naming[check.achievement] = (terms, check)
+        rules.append(terms)
+
+    return Plan(
+        scale=scale,
+        cap=None if rule_set.cap is None else whole(rule_set.cap),
+        step=whole(step),
+        half_up=rule_set.rounding.mode == HALF_UP,
+        factors=MappingProxyType(
+            {
+                unit: (factor.numerator * scale, factor.denominator)
+                for unit, factor in rule_set.conversion.items()
+            }
+        ),
+        rules=tuple(rules),
+        first_naming=MappingProxyType(first_naming),
+        ages=frozenset(
+            terms.max_age_years for terms in rules if terms.max_age_years is not None
+        ),
+    )
