@@ -143,12 +143,14 @@ class Conditions:
 class ItemTerms:
     """One item of a rule as step 5 checks it, the default score applied.
 
-    `first` says that this rule is the first to name the achievement: step 7 takes
-    a refused credential's reason from that rule.
+    `min_score` is the threshold as a numerator and a denominator, which the
+    converter compares by cross-multiplying. `first` says that this rule is the
+    first to name the achievement: step 7 takes a refused credential's reason from
+    that rule.
     """
 
     achievement: str
-    min_score: Fraction | None
+    min_score: tuple[int, int] | None  # numerator, denominator
     score_required: bool
     first: bool
 
@@ -160,10 +162,9 @@ class RuleTerms:
     `credits` (0 for a convert rule) and `max` count units of 1/`Plan.scale`.
     """
 
+    rule: Rule
     number: int
-    id: str
     course: str
-    slot: str
     convert: bool
     partial: bool
     min_count: int
@@ -638,7 +639,9 @@ def _plan(rule_set: RuleSet) -> Plan:
         checks = tuple(
             ItemTerms(
                 achievement=item.achievement,
-                min_score=min_score,
+                min_score=None
+                if min_score is None
+                else (min_score.numerator, min_score.denominator),
                 score_required=item.score_required,
                 # A rule names an achievement once (see `_items`).
                 first=item.achievement not in first_naming,
@@ -646,10 +649,9 @@ def _plan(rule_set: RuleSet) -> Plan:
             for item, min_score in zip(rule.items, conditions.min_scores, strict=True)
         )
         terms = RuleTerms(
+            rule=rule,
             number=number,
-            id=rule.id,
             course=rule.course,
-            slot=rule.slot,
             convert=rule.convert,
             partial=rule.partial,
             min_count=rule.min_count,
