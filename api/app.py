@@ -14,6 +14,7 @@ from api.routes import (
     achievements,
     committee,
     credentials,
+    credit_bank,
     health,
     issuers,
     log,
@@ -61,6 +62,7 @@ def create_app(
     api.register_blueprint(committee.blp)
     api.register_blueprint(units.blp)
     api.register_blueprint(credentials.blp)
+    api.register_blueprint(credit_bank.blp)
     api.register_blueprint(verification.blp)
     api.register_blueprint(verification_page.blp)
     register_problem_handlers(app)

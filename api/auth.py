@@ -22,7 +22,9 @@ from sqlalchemy import DateTime, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from api.context import services
+from credits.models import School
 from issuers.errors import ForbiddenError, InvalidInputError, NotFoundError
+from issuers.learners import Learner
 from issuers.models import Issuer, Reviewer
 from keys.database import Base
 from keys.errors import CredbankError
@@ -105,6 +107,10 @@ def create_token(
         raise NotFoundError(f"no issuer {subject!r} to bind the token to")
     if role == REVIEWER and session.get(Reviewer, subject) is None:
         raise NotFoundError(f"no reviewer {subject!r} to bind the token to")
+    if role == SCHOOL and session.get(School, subject) is None:
+        raise NotFoundError(f"no school {subject!r} to bind the token to")
+    if role == LEARNER and session.get(Learner, subject) is None:
+        raise NotFoundError(f"no learner {subject!r} to bind the token to")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         id="tok_" + secrets.token_hex(8),

@@ -47,6 +47,7 @@ class Config:
     threads: int = DEFAULT_THREADS
     review_quorum: int = DEFAULT_REVIEW_QUORUM
     did_web_hosts: tuple[str, ...] = ()
+    trusted_platforms: tuple[str, ...] = ()
 
     @property
     def master_key_file(self) -> Path:
@@ -84,6 +85,7 @@ class Config:
                 env, "CREDBANK_REVIEW_QUORUM", DEFAULT_REVIEW_QUORUM
             ),
             did_web_hosts=_hosts(env.get("CREDBANK_DID_WEB_HOSTS", "")),
+            trusted_platforms=_platforms(env.get("CREDBANK_TRUSTED_PLATFORMS", "")),
         )
 
 
@@ -119,3 +121,17 @@ def _hosts(raw: str) -> tuple[str, ...]:
                 f"CREDBANK_DID_WEB_HOSTS: expected host names, got {host!r}"
             )
     return hosts
+
+
+def _platforms(raw: str) -> tuple[str, ...]:
+    """Issuers whose credentials learners may deposit: DIDs, or did:web hosts."""
+    platforms = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for platform in platforms:
+        if any(ch.isspace() for ch in platform) or platform.startswith(
+            ("http:", "https:")
+        ):
+            raise ConfigError(
+                "CREDBANK_TRUSTED_PLATFORMS: expected DIDs or host names, "
+                f"got {platform!r}"
+            )
+    return platforms

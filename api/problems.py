@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from api.auth import AuthenticationError
 from credentials.errors import CredentialError, ProofGenerationError
+from credits.errors import CreditsError
 from issuers.errors import (
     ConflictError,
     ForbiddenError,
@@ -64,6 +65,7 @@ _DOMAIN_ERRORS: list[tuple[type[CredbankError], str]] = [
     (NotFoundError, "not-found"),
     (ConflictError, "conflict"),
     (InvalidInputError, "invalid-input"),
+    (CreditsError, "invalid-input"),
     (KeyStateError, "conflict"),
     (QRCodeTooLargeError, "qr-too-large"),
     (ProofGenerationError, "internal-error"),
@@ -166,6 +168,8 @@ def _handle_domain_error(error: CredbankError) -> Response:
             if code == "unauthorized":
                 headers["WWW-Authenticate"] = 'Bearer realm="credbank"'
             errors = error.errors if isinstance(error, InvalidInputError) else None
+            if isinstance(error, CreditsError):
+                errors = {error.field or "body": [error.message]}
             return problem(
                 PROBLEM_TYPES[code][0],
                 str(error),

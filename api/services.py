@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from api.config import Config
+from credits.bank import CreditBank
 from issuers.catalogue import Catalogue
 from issuers.issuance import Issuance
 from issuers.registry import Registry, key_added_entry
@@ -46,6 +47,7 @@ class Services:
     registry: Registry
     catalogue: Catalogue
     issuance: Issuance
+    bank: CreditBank
 
     def close(self) -> None:
         self.database.dispose()
@@ -80,8 +82,17 @@ def open_services(config: Config, *, now: datetime | None = None) -> Services:
         raise
     registry = Registry(log, keystore, config.base_url, config.review_quorum)
     catalogue = Catalogue(registry)
+    # The credit bank deposits and withdraws in the issuance's transactions.
+    bank = CreditBank(log, config.trusted_platforms)
     return Services(
-        config, database, keystore, log, registry, catalogue, Issuance(catalogue)
+        config,
+        database,
+        keystore,
+        log,
+        registry,
+        catalogue,
+        Issuance(catalogue, listeners=(bank,)),
+        bank,
     )
 
 

@@ -20,11 +20,13 @@ from keys.multikey import encode_multikey
 
 __all__ = [
     "DID_CONTEXTS",
+    "SERVICE_KEY_OWNER",
     "did_document",
     "issuer_did",
     "jwk_method_id",
     "jwk_set",
     "multikey_method_id",
+    "service_did",
 ]
 
 # Only contexts the project ships (DESIGN §4), so that the document can be processed
@@ -44,12 +46,23 @@ DID_CONTEXTS: list[str | dict[str, Any]] = [
 ]
 
 
-def issuer_did(base_url: str, slug: str) -> str:
-    """did:web:<host>:issuers:<slug>, resolving to <base>/issuers/<slug>/did.json."""
+# The key store owner of the service's own keys (credit-transfer statements).
+SERVICE_KEY_OWNER = "service"
+
+
+def service_did(base_url: str) -> str:
+    """The service's own did:web: did:web:<host>, resolving to
+    <host>/.well-known/did.json, or did:web:<host>:<path> (<base>/did.json) when
+    the base URL has a path (did:web §3.2.1)."""
     parts = urlsplit(base_url)
     segments = [quote(parts.netloc, safe="")]
     segments += [quote(s, safe="") for s in parts.path.split("/") if s]
-    return "did:web:" + ":".join([*segments, "issuers", slug])
+    return "did:web:" + ":".join(segments)
+
+
+def issuer_did(base_url: str, slug: str) -> str:
+    """did:web:<host>:issuers:<slug>, resolving to <base>/issuers/<slug>/did.json."""
+    return f"{service_did(base_url)}:issuers:{slug}"
 
 
 def multikey_method_id(did: str, key_id: str) -> str:

@@ -29,6 +29,8 @@ from api.app import create_app
 from api.auth import ADMIN, LEARNER, REVIEWER, SCHOOL, create_token
 from api.config import Config
 from api.services import Services, open_services
+from credits.schools import register_school
+from issuers.learners import Learner
 from issuers.models import Reviewer
 from keys.database import normalise_url
 from ledger import parse_entry
@@ -322,13 +324,38 @@ def applicant(client: FlaskClient) -> Caller:
     return apply(client, application(3))
 
 
+SCHOOL_DID = "did:web:school-1.example.edu"
+
+
 @pytest.fixture
 def school(services: Services) -> Caller:
+    """A registered partner school (school-1) and its token."""
+    with services.database.transaction(write=True) as session:
+        register_school(
+            session,
+            services.log,
+            school_id="school-1",
+            did=SCHOOL_DID,
+            names={"zh": "示范学院", "en": "Partner College"},
+            now=NOW,
+        )
     return make_token(services, SCHOOL, "school-1")
 
 
 @pytest.fixture
 def learner(services: Services) -> Caller:
+    """A learner with no credentials yet (learner-1) and their token."""
+    with services.database.transaction(write=True) as session:
+        session.add(
+            Learner(
+                id="learner-1",
+                did=None,
+                email_lookup=None,
+                sealed_profile=None,
+                created_at=NOW,
+                erased_at=None,
+            )
+        )
     return make_token(services, LEARNER, "learner-1")
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuers.catalogue import achievement_url
-from issuers.did import did_document, issuer_did
+from issuers.did import SERVICE_KEY_OWNER, did_document, issuer_did, service_did
 from issuers.learners import Learner, learner_profile
 from issuers.models import Issuer
 from issuers.registry import issuer_key_owner
@@ -72,6 +72,7 @@ class ServiceFacts:
         self._status_prefix = status_list_url(base_url, "")
         self._achievement_prefix = achievement_url(base_url, "")
         self._issuer_prefix = issuer_did(base_url, "")
+        self._service_did = service_did(base_url)
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         if self._reader is None:
@@ -209,10 +210,13 @@ class ServiceFacts:
         return profile.name if display == "full" else mask_name(profile.name)
 
     def documents(self, did: str) -> Mapping[str, Any] | None:
-        slug = self._slug(did)
-        if slug is None:
-            return None
-        owner = issuer_key_owner(slug)
+        if did == self._service_did:
+            owner = SERVICE_KEY_OWNER
+        else:
+            slug = self._slug(did)
+            if slug is None:
+                return None
+            owner = issuer_key_owner(slug)
         version = _key_set(self._read(_KEY_SET, (owner,)))
         if not version:
             return None
@@ -267,10 +271,11 @@ def _nodes_sql(count: int) -> str:
 def service_resolver(
     facts: ServiceFacts, base_url: str, allowed_hosts: tuple[str, ...] = ()
 ) -> Resolver:
-    """A resolver answering this service's DIDs from the registry."""
+    """A resolver answering this service's DIDs (its own, its issuers') from the
+    key store."""
     return Resolver(
         local=facts.documents,
-        local_prefix=issuer_did(base_url, ""),
+        local_prefix=service_did(base_url),
         allowed_hosts=allowed_hosts,
     )
 

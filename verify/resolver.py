@@ -103,8 +103,9 @@ class Resolver:
     """Turns a verification method id into a key, by the rules above.
 
     `local(did)` answers this service's own DID documents (None for a DID it does
-    not know); `carried` holds documents a wallet brought along; `allowed_hosts`
-    lists did:web hosts that may be fetched, with `fetch` doing the fetching.
+    not know): `local_prefix` and every DID under it (`<prefix>:...`). `carried`
+    holds documents a wallet brought along; `allowed_hosts` lists did:web hosts
+    that may be fetched, with `fetch` doing the fetching.
     """
 
     def __init__(
@@ -137,14 +138,15 @@ class Resolver:
     def document(self, did: str) -> Mapping[str, Any]:
         if did in self._carried:
             return self._carried[did]
-        if self._local is not None and (
-            self._local_prefix is None or did.startswith(self._local_prefix)
-        ):
+        ours = self._local_prefix is None or (
+            did == self._local_prefix or did.startswith(self._local_prefix + ":")
+        )
+        if self._local is not None and ours:
             found = self._local(did)
             if found is not None:
                 return found
             if self._local_prefix is not None:
-                raise MethodNotFoundError(f"no issuer here has the DID {did}")
+                raise MethodNotFoundError(f"no DID {did} is served here")
         host, url = _did_web_url(did)
         if host.lower() not in self._allowed:
             raise NotAllowedError(f"did:web host {host!r} is not on the allow-list")

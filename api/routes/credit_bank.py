@@ -1,0 +1,540 @@
+"""The credit bank over HTTP: schools, rule sets, accounts, transfers, exports.
+
+DESIGN §7 and §9. Schools are registered by an admin and publish rule sets with
+their own token; learners see their account and give consent; a transfer is
+previewed without side effects and committed with the learner's consent (their
+token, or a one-time code they gave the school).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, jsonify, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.auth import ADMIN, LEARNER, SCHOOL, create_token, current_principal, requires
+from api.context import services
+from api.pages import render_page, wants_html
+from api.problems import problem
+from api.routes.credit_bank_text import CREDITS_TEXT
+from api.routes.verification import BadBody, read_json_body
+from api.services import Services
+from api.smorest import Blueprint
+from api.statements import service_document, statement_signer
+from api.verification import verify_here
+from credits.models import WITHDRAWN, Deposit, PublishedRuleSet, School, Transfer
+from credits.schools import (
+    SCHOOL_ID,
+    get_school,
+    publish_rule_set,
+    published_rule_set,
+    register_school,
+)
+from credits.transfers import (
+    Evaluated,
+    check_consent,
+    commit_transfer,
+    create_consent_code,
+    evaluate_for,
+)
+from issuers.errors import ForbiddenError, InvalidInputError, NotFoundError
+from issuers.learners import Learner
+from issuers.standard import CleanString
+
+__all__ = ["blp"]
+
+blp = Blueprint("credit_bank", __name__, description="Credit bank and transfers")
+
+PSEUDONYM_KEY_OWNER = "pseudonyms"
+MAX_PER_PAGE = 200
+_RULE_SET_TYPES = {"application/json", "application/yaml", "text/yaml", "text/plain"}
+
+
+class NamesSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    zh = CleanString(max_length=200)
+    en = CleanString(max_length=200)
+
+
+class SchoolSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    id = ma.fields.String(
+        required=True, validate=ma.validate.Regexp(SCHOOL_ID, error="a-z, 0-9, '-'")
+    )
+    did = CleanString(max_length=500, required=True)
+    name = ma.fields.Nested(NamesSchema, required=True)
+
+    @ma.validates("did")
+    def _did(self, value: str, **_: Any) -> None:
+        if not value.startswith("did:"):
+            raise ma.ValidationError("expected a DID")
+
+
+class ConsentSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    school = CleanString(max_length=64, required=True)
+
+
+class TransferSchema(ma.Schema):
+    """Which rules, for whom, on which day; and the learner's consent."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    school = CleanString(max_length=64, required=True)
+    ruleSet = CleanString(max_length=200, required=True)
+    version = ma.fields.Integer(validate=ma.validate.Range(min=1))
+    learner = CleanString(max_length=40, required=True)
+    on = ma.fields.Date()
+    consentCode = CleanString(max_length=100)
+    previewDigest = CleanString(max_length=64)
+
+
+class PageSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    perPage = ma.fields.Integer(
+        load_default=50, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE)
+    )
+
+
+# Schools and rule sets
+
+
+@blp.route("/schools", methods=["POST"])
+@requires(ADMIN)
+@blp.arguments(SchoolSchema)
+@blp.response(201)
+def register(data: dict[str, Any]) -> dict[str, Any]:
+    """Register a partner school; the answer holds its school token, shown once."""
+    app = services()
+    now = _now()
+    with app.database.transaction(write=True) as session:
+        school = register_school(
+            session,
+            app.log,
+            school_id=data["id"],
+            did=data["did"],
+            names=data["name"],
+            now=now,
+        )
+        token, secret = create_token(session, role=SCHOOL, subject=school.id, now=now)
+        return {
+            "id": school.id,
+            "did": school.did,
+            "token": secret,
+            "tokenId": token.id,
+        }
+
+
+@blp.route("/schools/<school_id>")
+def show_school(school_id: str) -> dict[str, Any]:
+    """A school and the rule sets it published (latest version of each)."""
+    app = services()
+    with app.database.transaction() as session:
+        school = get_school(session, school_id)
+        return {**_school_json(school), "ruleSets": _rule_sets(session, school.id)}
+
+
+@blp.route("/schools/<school_id>/rule-sets", methods=["POST"])
+@requires(SCHOOL)
+@blp.doc(
+    requestBody={
+        "content": {
+            media: {"schema": {"type": "string"}}
+            for media in ("application/yaml", "application/json")
+        }
+    }
+)
+def publish(school_id: str) -> tuple[dict[str, Any], int]:
+    """Publish a credit-rules/v1 rule set (YAML or JSON body) as its next version."""
+    _check_own(SCHOOL, school_id)
+    if request.mimetype not in _RULE_SET_TYPES:
+        raise InvalidInputError(
+            {"body": "expected application/yaml or application/json"}
+        )
+    source = _body_text()
+    app = services()
+    with app.database.transaction(write=True) as session:
+        school = get_school(session, school_id)
+        published = publish_rule_set(session, app.log, school, source, now=_now())
+        return _rule_set_json(published), 201
+
+
+@blp.route("/schools/<school_id>/rule-sets/<rule_set_id>")
+@blp.route("/schools/<school_id>/rule-sets/<rule_set_id>/versions/<int:version>")
+def show_rule_set(
+    school_id: str, rule_set_id: str, version: int | None = None
+) -> dict[str, Any]:
+    """A published rule set (the latest, or one version), with its source text."""
+    app = services()
+    with app.database.transaction() as session:
+        published = published_rule_set(session, school_id, rule_set_id, version)
+        return {**_rule_set_json(published), "source": published.source}
+
+
+@blp.route("/.well-known/did.json")
+@blp.route("/did.json")
+def service_did_document() -> Response:
+    """The service's own DID document (it signs credit-transfer statements)."""
+    app = services()
+    with app.database.transaction() as session:
+        document = service_document(app, session)
+    if document is None:
+        raise NotFoundError("the service has signed nothing yet")
+    response = jsonify(document)
+    response.content_type = "application/did+json"
+    return response
+
+
+# Accounts and consent
+
+
+@blp.route("/learners/<learner_id>/credits")
+@requires(LEARNER, ADMIN)
+def account(learner_id: str) -> Any:
+    """The learner's deposits, balances per unit and transfers (JSON or a page)."""
+    _check_own(LEARNER, learner_id)
+    app = services()
+    with app.database.transaction() as session:
+        _learner(session, learner_id)
+        view = app.bank.account(session, learner_id)
+        body = {
+            "learner": learner_id,
+            "balances": view.balances(),
+            "deposits": [_deposit_json(d) for d in view.deposits],
+            "transfers": [_transfer_json(t) for t in view.transfers],
+        }
+    if wants_html():
+        return render_page("credits.html", text=CREDITS_TEXT, account=body)
+    return jsonify(body)
+
+
+@blp.route("/learners/<learner_id>/deposits", methods=["POST"])
+@requires(LEARNER)
+def deposit(learner_id: str) -> Any:
+    """Deposit a credential from a trusted platform: verified first, then logged."""
+    _check_own(LEARNER, learner_id)
+    try:
+        body = read_json_body()
+    except BadBody as exc:
+        return problem(exc.status, str(exc))
+    given = body.get("verifiableCredential") if isinstance(body, dict) else None
+    if not isinstance(given, dict):
+        raise InvalidInputError({"verifiableCredential": "expected a credential"})
+    app = services()
+    result = verify_here(app, given, learner_names=False)
+    if result.verdict == "invalid":
+        failed = ", ".join(c.code for c in result.failures()) or "not verifiable"
+        raise InvalidInputError({"verifiableCredential": f"does not verify: {failed}"})
+    issuer = result.summary.issuer_id
+    with app.database.transaction(write=True) as session:
+        _learner(session, learner_id)
+        made = app.bank.deposit_external(
+            session, learner_id, given, issuer_id=issuer, now=_now()
+        )
+        return _deposit_json(made), 201
+
+
+@blp.route("/learners/<learner_id>/consent-codes", methods=["POST"])
+@requires(LEARNER)
+@blp.arguments(ConsentSchema)
+@blp.response(201)
+def consent(data: dict[str, Any], learner_id: str) -> dict[str, Any]:
+    """A one-time code that lets one school preview and commit a transfer."""
+    _check_own(LEARNER, learner_id)
+    app = services()
+    with app.database.transaction(write=True) as session:
+        _learner(session, learner_id)
+        get_school(session, data["school"])
+        code, expires = create_consent_code(
+            session, learner_id, data["school"], now=_now()
+        )
+        return {"code": code, "school": data["school"], "expires": _stamp(expires)}
+
+
+# Transfers
+
+
+@blp.route("/transfers/preview", methods=["POST"])
+@requires(LEARNER, SCHOOL)
+@blp.arguments(TransferSchema)
+def preview(data: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate without side effects: the converter's output with its inputs."""
+    app = services()
+    with app.database.transaction() as session:
+        evaluated = _evaluate(app, session, data, consume=False)
+        return evaluated.to_json()
+
+
+@blp.route("/transfers", methods=["POST"])
+@requires(LEARNER, SCHOOL)
+@blp.arguments(TransferSchema)
+@blp.response(201)
+def commit(data: dict[str, Any]) -> dict[str, Any]:
+    """Commit: consume the deposits used, sign the statement, log it."""
+    app = services()
+    now = _now()
+    with app.database.transaction(write=True) as session:
+        evaluated = _evaluate(app, session, data, consume=True)
+        transfer = commit_transfer(
+            session,
+            app.log,
+            evaluated,
+            statement_signer(app, session, now=now),
+            app.keystore.data_key(session, PSEUDONYM_KEY_OWNER, now=now),
+            expected_digest=data.get("previewDigest"),
+            now=now,
+        )
+        return {**_transfer_json(transfer), "statement": transfer.statement}
+
+
+@blp.route("/schools/<school_id>/transfers")
+@requires(SCHOOL, ADMIN)
+@blp.arguments(PageSchema, location="query")
+def school_transfers(query: dict[str, Any], school_id: str) -> dict[str, Any]:
+    """The school's committed transfers, newest last, a page at a time."""
+    _check_own(SCHOOL, school_id)
+    app = services()
+    page, per_page = query["page"], query["perPage"]
+    with app.database.transaction() as session:
+        get_school(session, school_id)
+        total = session.scalar(
+            select(func.count())
+            .select_from(Transfer)
+            .where(Transfer.school_id == school_id)
+        )
+        transfers = session.scalars(
+            select(Transfer)
+            .where(Transfer.school_id == school_id)
+            .order_by(Transfer.committed_at, Transfer.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        ).all()
+        withdrawn = _withdrawn_sources(session, [t.id for t in transfers])
+        return {
+            "page": page,
+            "perPage": per_page,
+            "total": total,
+            "transfers": [
+                {
+                    **_transfer_json(t),
+                    "learnerRef": t.learner_ref,
+                    "statement": t.statement,
+                    "withdrawnSources": sorted(withdrawn.get(t.id, ())),
+                }
+                for t in transfers
+            ],
+        }
+
+
+@blp.route("/schools/<school_id>/transfers.csv")
+@requires(SCHOOL, ADMIN)
+def school_transfers_csv(school_id: str) -> Response:
+    """One row per granted course, ready for a student information system."""
+    _check_own(SCHOOL, school_id)
+    app = services()
+    with app.database.transaction() as session:
+        get_school(session, school_id)
+        transfers = session.scalars(
+            select(Transfer)
+            .where(Transfer.school_id == school_id)
+            .order_by(Transfer.committed_at, Transfer.id)
+        ).all()
+        withdrawn = _withdrawn_sources(session, [t.id for t in transfers])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180 §2
+    writer.writerow(CSV_COLUMNS)
+    for transfer in transfers:
+        subject = transfer.statement["credentialSubject"]
+        for grant in subject["grants"]:
+            flagged = withdrawn.get(transfer.id, set()) & set(grant["sources"])
+            writer.writerow(
+                [
+                    _csv_cell(transfer.learner_ref),
+                    _csv_cell(grant["course"]),
+                    _csv_cell(grant["slot"]),
+                    grant["credits"],
+                    _csv_cell(subject["unit"]),
+                    " ".join(grant["sources"]),
+                    transfer.statement_id,
+                    transfer.committed_at.date().isoformat(),
+                    "yes" if flagged else "no",
+                ]
+            )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{school_id}-transfers.csv"'
+        },
+    )
+
+
+CSV_COLUMNS = [
+    "learner_ref",
+    "course",
+    "slot",
+    "credits",
+    "unit",
+    "source_credentials",
+    "statement_id",
+    "date",
+    "source_withdrawn",
+]
+
+
+def _evaluate(
+    app: Services, session: Session, data: dict[str, Any], *, consume: bool
+) -> Evaluated:
+    principal = current_principal()
+    learner_id = data["learner"]
+    if principal.role == LEARNER:
+        if principal.subject != learner_id:
+            raise ForbiddenError("a learner's token acts for that learner only")
+    else:
+        if principal.subject != data["school"]:
+            raise ForbiddenError("a school's token acts for that school only")
+        code = data.get("consentCode")
+        if code is None:
+            raise ForbiddenError("a school needs the learner's consent code")
+        check_consent(
+            session, code, learner_id, data["school"], now=_now(), consume=consume
+        )
+    _learner(session, learner_id)
+    school = get_school(session, data["school"])
+    published = published_rule_set(
+        session, school.id, data["ruleSet"], data.get("version")
+    )
+    on: date = data.get("on") or _now().date()
+    return evaluate_for(session, app.bank, school, published, learner_id, on)
+
+
+def _withdrawn_sources(
+    session: Session, transfer_ids: list[str]
+) -> dict[str, set[str]]:
+    """Per transfer, the digests of its source credentials revoked since."""
+    if not transfer_ids:
+        return {}
+    rows = session.execute(
+        select(Deposit.transfer_id, Deposit.digest).where(
+            Deposit.transfer_id.in_(transfer_ids), Deposit.status == WITHDRAWN
+        )
+    ).all()
+    found: dict[str, set[str]] = {}
+    for transfer_id, digest in rows:
+        found.setdefault(transfer_id, set()).add(digest)
+    return found
+
+
+def _check_own(role: str, subject: str) -> None:
+    principal = current_principal()
+    if principal.role == role and principal.subject != subject:
+        raise ForbiddenError(f"this {role} token acts for another {role}")
+
+
+def _learner(session: Session, learner_id: str) -> Learner:
+    learner = session.get(Learner, learner_id)
+    if learner is None:
+        raise NotFoundError(f"no learner {learner_id!r}")
+    return learner
+
+
+def _body_text() -> str:
+    data = request.get_data(cache=False)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError({"body": "expected UTF-8 text"}) from exc
+
+
+def _school_json(school: School) -> dict[str, Any]:
+    return {
+        "id": school.id,
+        "did": school.did,
+        "name": {"zh": school.name_zh, "en": school.name_en},
+    }
+
+
+def _rule_sets(session: Session, school_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(PublishedRuleSet)
+        .where(PublishedRuleSet.school_id == school_id)
+        .order_by(PublishedRuleSet.rule_set_id, PublishedRuleSet.version)
+    ).all()
+    latest = {row.rule_set_id: row for row in rows}
+    return [_rule_set_json(row) for row in latest.values()]
+
+
+def _rule_set_json(published: PublishedRuleSet) -> dict[str, Any]:
+    return {
+        "school": published.school_id,
+        "id": published.rule_set_id,
+        "version": published.version,
+        "digest": published.digest,
+        "publishedAt": _stamp(published.published_at),
+        "logIndex": published.log_index,
+        "summary": published.document,
+    }
+
+
+def _deposit_json(deposit: Deposit) -> dict[str, Any]:
+    return {
+        "id": deposit.id,
+        "credential": deposit.credential_id,
+        "digest": deposit.digest,
+        "source": deposit.source,
+        "achievement": deposit.achievement,
+        "issuer": deposit.issuer,
+        "credits": deposit.credits,
+        "unit": deposit.unit,
+        "eqfLevel": deposit.eqf_level,
+        "issued": deposit.issued.isoformat(),
+        "status": deposit.status,
+        "transfer": deposit.transfer_id,
+        "logIndex": deposit.log_index,
+    }
+
+
+def _transfer_json(transfer: Transfer) -> dict[str, Any]:
+    return {
+        "id": transfer.id,
+        "school": transfer.school_id,
+        "ruleSet": {"id": transfer.rule_set_id, "version": transfer.version},
+        "on": transfer.evaluated_on.isoformat(),
+        "total": transfer.total,
+        "grants": transfer.output.get("grants", []),
+        "statementId": transfer.statement_id,
+        "committedAt": _stamp(transfer.committed_at),
+        "logIndex": transfer.log_index,
+    }
+
+
+def _csv_cell(value: str) -> str:
+    # A cell that a spreadsheet would run as a formula is written as text
+    # (OWASP's advice on CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _stamp(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

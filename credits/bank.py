@@ -1,0 +1,282 @@
+"""Credit-bank accounts: deposits in, withdrawals on revocation, balances per unit.
+
+DESIGN §7. Each learner has one account: the deposits made for them. A credential
+issued here with credits deposits them in the same transaction (the bank is an
+`IssueListener` of the issuance); a learner may also deposit a credential from a
+trusted platform, verified first. A deposit is available, used by a transfer, or
+withdrawn when its credential is revoked. Every change is a log entry that names the
+credential by its digest; no personal data goes into the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from credentials.digest import credential_digest
+from credits.converter import json_number
+from credits.errors import CreditInputError
+from credits.models import AVAILABLE, USED, WITHDRAWN, Deposit, Transfer
+from credits.normalise import NormalisedCredential, from_open_badge
+from issuers.errors import ConflictError, ForbiddenError, InvalidInputError
+from issuers.issuance import REVOKED, SUSPENDED_STATUS, FollowUp, IssuedCredential
+from ledger import TransparencyLog, make_entry
+
+__all__ = [
+    "Account",
+    "CreditBank",
+    "exact_text",
+    "normalised",
+]
+
+ISSUED = "issued"
+EXTERNAL = "external"
+
+logger = logging.getLogger(__name__)
+
+
+def exact_text(value: Fraction) -> str:
+    """Credits as stored and shown: the converter's exact JSON number as text
+    (3, 0.5, 6.25), or `p/q` where no decimal is exact. Never a float."""
+    return json_number(value).strip('"')
+
+
+def normalised(deposit: Deposit, *, revoked: bool = False) -> NormalisedCredential:
+    """The converter's view of a deposit (credit-rules.md "Input")."""
+    return NormalisedCredential(
+        id=deposit.credential_id,
+        achievement=deposit.achievement,
+        issuer=deposit.issuer,
+        credits=Fraction(deposit.credits),
+        unit=deposit.unit,
+        eqf_level=deposit.eqf_level,
+        issued=deposit.issued,
+        expires=deposit.expires,
+        revoked=revoked or deposit.status == WITHDRAWN,
+        score=None if deposit.score is None else Fraction(deposit.score),
+    )
+
+
+@dataclass(frozen=True)
+class Account:
+    """A learner's account as shown to them: deposits, balances, transfers."""
+
+    learner_id: str
+    deposits: tuple[Deposit, ...]
+    transfers: tuple[Transfer, ...]
+
+    def balances(self) -> dict[str, dict[str, str]]:
+        """Per unit, the credits available, used and withdrawn (exact text)."""
+        sums: dict[str, dict[str, Fraction]] = defaultdict(
+            lambda: {AVAILABLE: Fraction(0), USED: Fraction(0), WITHDRAWN: Fraction(0)}
+        )
+        for deposit in self.deposits:
+            sums[deposit.unit][deposit.status] += Fraction(deposit.credits)
+        return {
+            unit: {state: exact_text(total) for state, total in states.items()}
+            for unit, states in sorted(sums.items())
+        }
+
+
+@dataclass(frozen=True)
+class CreditBank:
+    """The accounts of every learner, written through the log."""
+
+    log: TransparencyLog
+    trusted_platforms: tuple[str, ...] = ()
+
+    # The issuance listener (issuers.issuance.IssueListener).
+
+    def on_issued(
+        self,
+        session: Session,
+        issued: Sequence[tuple[IssuedCredential, Mapping[str, Any]]],
+        now: datetime,
+    ) -> list[FollowUp]:
+        """Deposit the credits of each new credential that carries some."""
+        follow_ups: list[FollowUp] = []
+        for record, document in issued:
+            if record.learner_id is None:
+                continue
+            try:
+                credential = from_open_badge(document, False)
+            except CreditInputError:
+                continue  # not an Open Badge with credits: nothing to deposit
+            deposit = _deposit(
+                record.learner_id, credential, record.digest, ISSUED, now
+            )
+            session.add(deposit)
+            follow_ups.append((_deposited_entry(deposit, now), _logged(deposit)))
+        return follow_ups
+
+    def on_status_changed(
+        self, session: Session, record: IssuedCredential, now: datetime
+    ) -> list[FollowUp]:
+        """A revoked credential's deposit is withdrawn, whether used or not."""
+        if record.status != REVOKED:
+            return []
+        deposit = session.scalars(
+            select(Deposit).where(Deposit.credential_id == record.id)
+        ).first()
+        if deposit is None or deposit.status == WITHDRAWN:
+            return []
+        return [self._withdraw(deposit, now)]
+
+    # Deposits from elsewhere.
+
+    def deposit_external(
+        self,
+        session: Session,
+        learner_id: str,
+        credential: Mapping[str, Any],
+        *,
+        issuer_id: str,
+        now: datetime,
+    ) -> Deposit:
+        """Deposit a credential another platform issued, already verified by the
+        caller; its issuer must be on the trusted list."""
+        if not _trusted(issuer_id, self.trusted_platforms):
+            raise ForbiddenError(
+                f"issuer {issuer_id} is not on this credit bank's trusted platforms"
+            )
+        try:
+            normal = from_open_badge(credential, False, path="verifiableCredential")
+        except CreditInputError as exc:
+            raise InvalidInputError(
+                {exc.field or "verifiableCredential": exc.message}
+            ) from exc
+        existing = session.scalars(
+            select(Deposit).where(Deposit.credential_id == normal.id)
+        ).first()
+        if existing is not None:
+            raise ConflictError(f"credential {normal.id} is already deposited")
+        deposit = _deposit(
+            learner_id, normal, credential_digest(credential), EXTERNAL, now
+        )
+        session.add(deposit)
+        (deposit.log_index,) = self.log.append(
+            session, [_deposited_entry(deposit, now)], now=now
+        )
+        session.flush()
+        return deposit
+
+    # Reading.
+
+    def account(self, session: Session, learner_id: str) -> Account:
+        deposits = session.scalars(
+            select(Deposit)
+            .where(Deposit.learner_id == learner_id)
+            .order_by(Deposit.deposited_at, Deposit.id)
+        ).all()
+        transfers = session.scalars(
+            select(Transfer)
+            .where(Transfer.learner_id == learner_id)
+            .order_by(Transfer.committed_at, Transfer.id)
+        ).all()
+        return Account(learner_id, tuple(deposits), tuple(transfers))
+
+    def available(self, session: Session, learner_id: str) -> list[Deposit]:
+        """The deposits a transfer may use, oldest first."""
+        return list(
+            session.scalars(
+                select(Deposit)
+                .where(Deposit.learner_id == learner_id, Deposit.status == AVAILABLE)
+                .order_by(Deposit.deposited_at, Deposit.id)
+            )
+        )
+
+    def suspended(self, session: Session, deposits: Collection[Deposit]) -> set[str]:
+        """Ids of the credentials among `deposits` that are suspended right now."""
+        ids = [d.credential_id for d in deposits if d.source == ISSUED]
+        if not ids:
+            return set()
+        return set(
+            session.scalars(
+                select(IssuedCredential.id).where(
+                    IssuedCredential.id.in_(ids),
+                    IssuedCredential.status == SUSPENDED_STATUS,
+                )
+            )
+        )
+
+    def _withdraw(self, deposit: Deposit, now: datetime) -> FollowUp:
+        deposit.status = WITHDRAWN
+        deposit.withdrawn_at = now
+        entry = make_entry(
+            "credits.withdrawn",
+            now,
+            deposit=deposit.id,
+            credential=deposit.credential_id,
+            digest=deposit.digest,
+            transfer=deposit.transfer_id,
+        )
+        return entry, lambda _index: None
+
+
+def _deposit(
+    learner_id: str,
+    credential: NormalisedCredential,
+    digest: str,
+    source: str,
+    now: datetime,
+) -> Deposit:
+    return Deposit(
+        id="dep_" + secrets.token_hex(12),
+        learner_id=learner_id,
+        credential_id=credential.id,
+        digest=digest,
+        source=source,
+        achievement=credential.achievement,
+        issuer=credential.issuer,
+        credits=exact_text(credential.credits),
+        unit=credential.unit,
+        eqf_level=credential.eqf_level,
+        issued=credential.issued,
+        expires=credential.expires,
+        score=None if credential.score is None else exact_text(credential.score),
+        status=AVAILABLE,
+        transfer_id=None,
+        deposited_at=now,
+        withdrawn_at=None,
+        log_index=-1,
+    )
+
+
+def _deposited_entry(deposit: Deposit, now: datetime) -> dict[str, Any]:
+    return make_entry(
+        "credits.deposited",
+        now,
+        deposit=deposit.id,
+        learner=deposit.learner_id,
+        credential=deposit.credential_id,
+        digest=deposit.digest,
+        source=deposit.source,
+        credits=deposit.credits,
+        unit=deposit.unit,
+    )
+
+
+def _logged(deposit: Deposit) -> Any:
+    def record(index: int) -> None:
+        deposit.log_index = index
+
+    return record
+
+
+def _trusted(issuer_id: str, trusted: Collection[str]) -> bool:
+    """An issuer DID on the list, or a did:web whose host is on it."""
+    if issuer_id in trusted:
+        return True
+    if issuer_id.startswith("did:web:"):
+        host = issuer_id.removeprefix("did:web:").split(":", 1)[0]
+        return host in trusted
+    return False
