@@ -140,13 +140,26 @@ def demo() -> None:
     if seeded is None:
         click.echo("database not empty; demo skipped")
     else:
+        first = seeded.credential_ids[0]
         click.echo(
             "demo data seeded\n\n"
-            f"Demo admin token (shown this once; keep it):\n  {seeded.admin_token}\n"
+            "Demo tokens (shown this once; keep them):\n"
+            f"  admin               {seeded.admin_token}\n"
+            f"  learner 李明        {seeded.learner_token}\n"
+            f"  partner school      {seeded.school_token}\n"
+            f"\nA demo credential, as an employer sees it:\n"
+            f"  {base}/v/{first}\n"
+            f"  QR code             {base}/credentials/{first}/qr.svg\n"
+            f"The learner's credit account (send the learner token as a bearer "
+            f"token):\n  {base}/learners/{seeded.learner_id}/credits\n"
+            f"The partner school's transfers (school token):\n"
+            f"  {base}/schools/{seeded.school_id}/transfers.csv\n"
         )
     click.echo(
         f"\nOpen, once the server is up:\n"
         f"  trust list          {base}/issuers\n"
+        f"  verify a credential {base}/verify\n"
+        f"  partner school      {base}/schools/partner-university\n"
         f"  demo issuer         {base}/issuers/demo-college\n"
         f"  its DID document    {base}/issuers/demo-college/did.json\n"
         f"  latest checkpoint   {base}/log/checkpoint\n"

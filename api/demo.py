@@ -2,7 +2,9 @@
 
 The demo goes through the same registry decisions as real use, so every step is on
 the log: two committee members accredit 智慧职教示范学院 / Demo Vocational College, and
-approve three of its courses.
+approve three of its courses; a learner earns all three; a partner school publishes
+the logistics rule set of ../shared/examples/logistics.yaml adapted to those courses,
+and one transfer is committed with the learner's consent.
 """
 
 from __future__ import annotations
@@ -14,9 +16,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from api.auth import ADMIN, create_token
+from api.auth import ADMIN, LEARNER, SCHOOL, create_token
+from api.routes.credit_bank import PSEUDONYM_KEY_OWNER
 from api.services import Services
+from api.statements import statement_signer
+from credits.models import School
+from credits.schools import publish_rule_set, published_rule_set, register_school
+from credits.transfers import commit_transfer, evaluate_for
+from issuers.awards import AwardSchema, to_award
+from issuers.issuance import Award
 from issuers.models import Issuer, Reviewer
 from issuers.standard import AchievementSchema, IssuerApplicationSchema
 
@@ -77,6 +87,51 @@ DEMO_COURSES = [
 logger = logging.getLogger(__name__)
 
 
+DEMO_LEARNER = {"email": "li.ming@learner.example.cn", "name": "李明"}
+DEMO_SCHOOL_ID = "partner-university"
+DEMO_SCHOOL_DID = "did:web:partner-university.example.cn"
+DEMO_SCHOOL_NAMES = {
+    "zh": "智慧物流职业技术大学",
+    "en": "Partner University of Logistics",
+}
+
+
+def logistics_rules(base_url: str, issuer_did: str, achievement_ids: list[str]) -> str:
+    """The logistics example rule set, pointed at the demo's own courses.
+
+    LOG-210 is granted for Smart Warehouse Management; the elective block converts
+    whatever else the learner brings, 学分 and ECTS alike, into semester credit hours.
+    """
+    warehouse, plc, food = (f"{base_url}/achievements/{i}" for i in achievement_ids)
+    return f"""\
+# Adapted from ../shared/examples/logistics.yaml for the demo's courses.
+format: credit-rules/v1
+id: beng-logistics-demo
+school: {DEMO_SCHOOL_DID}
+program: {{code: BENG-LOG, name: "BEng Logistics Engineering", total_credits: 120}}
+target_unit: SCH
+effective: {{from: "2025-01-01", until: "2030-12-31"}}
+accepted_issuers: ["{issuer_did}"]
+conversion: {{SCH: "1", ECTS: "1/2", CN_XF: "3/4", HOURS: "1/45"}}
+rounding: {{mode: floor, step: "0.5"}}
+caps: {{max_credits: 15, max_share: "1/4"}}
+defaults: {{min_score: 60, max_age_years: 5, min_eqf: 4}}
+rules:
+  - id: R1
+    target: {{course: LOG-210, slot: required}}
+    credits: 3
+    all_of: [{{achievement: "{warehouse}"}}]
+  - id: R5
+    target: {{course: LOG-ELEC, slot: elective}}
+    convert: true
+    max: 6
+    partial: true
+    any_of:
+      - {{achievement: "{plc}"}}
+      - {{achievement: "{food}"}}
+"""
+
+
 @dataclass(frozen=True)
 class DemoSeed:
     """What the demo created that a person needs to see once."""
@@ -84,6 +139,11 @@ class DemoSeed:
     admin_token: str
     issuer_slug: str
     achievement_ids: list[str]
+    learner_id: str
+    learner_token: str
+    school_id: str
+    school_token: str
+    credential_ids: list[str]
 
 
 def seed_demo(services: Services, *, now: datetime) -> DemoSeed | None:
@@ -134,5 +194,76 @@ def seed_demo(services: Services, *, now: datetime) -> DemoSeed | None:
                     now=now,
                 )
             ids.append(achievement.id)
+        credentials = [
+            services.issuance.award(
+                session, issuer.slug, _demo_award(achievement_id), now=now
+            ).credential
+            for achievement_id in ids
+        ]
+        learner_id = credentials[0].learner_id
+        assert learner_id is not None
+        _, learner_secret = create_token(
+            session, role=LEARNER, subject=learner_id, now=now
+        )
+        school, school_secret = _partner_school(services, session, ids, now)
+        _demo_transfer(services, session, school, learner_id, now)
     logger.info("seeded demo issuer %s", issuer.slug)
-    return DemoSeed(admin_secret, issuer.slug, ids)
+    return DemoSeed(
+        admin_secret,
+        issuer.slug,
+        ids,
+        learner_id,
+        learner_secret,
+        school.id,
+        school_secret,
+        [credential.id for credential in credentials],
+    )
+
+
+def _demo_award(achievement_id: str) -> Award:
+    raw = {
+        "achievement": achievement_id,
+        "learner": dict(DEMO_LEARNER),
+        "score": 86,
+        "formats": ["eddsa-rdfc-2022", "vc+jwt"],
+    }
+    return to_award(AwardSchema().load(raw), raw)
+
+
+def _partner_school(
+    services: Services, session: Session, achievement_ids: list[str], now: datetime
+) -> tuple[School, str]:
+    school = register_school(
+        session,
+        services.log,
+        school_id=DEMO_SCHOOL_ID,
+        did=DEMO_SCHOOL_DID,
+        names=DEMO_SCHOOL_NAMES,
+        now=now,
+    )
+    _, secret = create_token(session, role=SCHOOL, subject=school.id, now=now)
+    source = logistics_rules(
+        services.config.base_url,
+        services.registry.did(str(DEMO_ISSUER["slug"])),
+        achievement_ids,
+    )
+    publish_rule_set(session, services.log, school, source, now=now)
+    return school, secret
+
+
+def _demo_transfer(
+    services: Services, session: Session, school: School, learner_id: str, now: datetime
+) -> None:
+    published = published_rule_set(session, school.id, "beng-logistics-demo")
+    evaluated = evaluate_for(
+        session, services.bank, school, published, learner_id, now.date()
+    )
+    commit_transfer(
+        session,
+        services.log,
+        evaluated,
+        statement_signer(services, session, now=now),
+        services.keystore.data_key(session, PSEUDONYM_KEY_OWNER, now=now),
+        expected_digest=None,
+        now=now,
+    )

@@ -684,7 +684,8 @@ def test_the_vc_api_request_shape_sets_and_clears_bits(
         vc_api_change(client, issuer, issued["id"], "revocation", False), 409
     )
     assert "revocation is final" in refused["detail"]
-    assert tree_size(services) == size + 3
+    # Three status changes, and the credit bank's withdrawal of the deposit.
+    assert tree_size(services) == size + 4
 
 
 def test_the_vc_api_shape_may_name_the_entry_it_means(
@@ -1198,17 +1199,17 @@ def test_a_batch_answers_every_row_in_order_and_issues_once(
         else:
             assert row["error"]["status"] == 400, row
             assert set(row["error"]["errors"]) == {EXPECTED_ERRORS[kind]}, row
-    # One log append, so one checkpoint, per chunk of schema-valid rows.
-    assert tree_size(services) == size + len(good_rows)
+    # One log append, so one checkpoint, per chunk of schema-valid rows: each
+    # credential's entry, then the credit bank's deposit entry for each.
+    assert tree_size(services) == size + 2 * len(good_rows)
     chunks = math.ceil(len(schema_valid) / CHUNK_SIZE)
     assert chunks == 3
     assert checkpoints_signed(services) == checkpoints + chunks
-    logged_ids = [
-        log_entry(client, index)[0]["credential"]
-        for index in (size, size + len(good_rows) - 1)
-    ]
     issued_ids = [body["rows"][n]["id"] for n in good_rows]
-    assert logged_ids == [issued_ids[0], issued_ids[-1]]
+    first, _ = log_entry(client, size)
+    last, _ = log_entry(client, size + 2 * len(good_rows) - 1)
+    assert (first["kind"], first["credential"]) == ("credential.issued", issued_ids[0])
+    assert (last["kind"], last["credential"]) == ("credits.deposited", issued_ids[-1])
     assert len(set(issued_ids)) == len(issued_ids)
 
     again = post_batch(client, issuer, rows, transport).get_json()
@@ -1216,7 +1217,7 @@ def test_a_batch_answers_every_row_in_order_and_issues_once(
     assert (again["issued"], again["existing"]) == (0, len(good_rows))
     assert [again["rows"][n]["id"] for n in good_rows] == issued_ids
     assert {again["rows"][n]["status"] for n in good_rows} == {"existing"}
-    assert tree_size(services) == size + len(good_rows)
+    assert tree_size(services) == size + 2 * len(good_rows)
     assert checkpoints_signed(services) == checkpoints + chunks
 
 

@@ -96,7 +96,7 @@ ENDPOINTS = {
         "POST", "/reviewers", {"admin": 201}, {"name": "A New Reviewer"}
     ),
     "create a token": Endpoint(
-        "POST", "/tokens", {"admin": 201}, {"role": "school", "subject": "school-2"}
+        "POST", "/tokens", {"admin": 201}, {"role": "issuer", "subject": "centre-1"}
     ),
     "list pending reviews": Endpoint(
         "GET", "/reviews/pending", {"admin": 200, "reviewer": 200}
