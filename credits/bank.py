@@ -19,7 +19,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select
 from sqlalchemy.orm import Session
 
 from credentials.digest import credential_digest
@@ -40,6 +40,16 @@ __all__ = [
 
 ISSUED = "issued"
 EXTERNAL = "external"
+
+# Where the bounded text columns of a deposit come from in an Open Badges
+# credential (credit-rules.md "Input"). Credits and scores always fit: at most 30
+# digits either side of the point or the slash (credits/_fields.py).
+_DEPOSIT_FIELDS = {
+    "credential_id": "id",
+    "issuer": "issuer",
+    "achievement": "credentialSubject.achievement.id",
+    "unit": "credentialSubject.achievement.alignment",
+}
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +172,7 @@ class CreditBank:
         deposit = _deposit(
             learner_id, normal, credential_digest(credential), EXTERNAL, now
         )
+        _check_lengths(deposit, "verifiableCredential")
         session.add(deposit)
         (deposit.log_index,) = self.log.append(
             session, [_deposited_entry(deposit, now)], now=now
@@ -249,6 +260,19 @@ def _deposit(
         withdrawn_at=None,
         log_index=-1,
     )
+
+
+def _check_lengths(deposit: Deposit, path: str) -> None:
+    """Refuse a value longer than its column (credits/models.py), naming the
+    credential's field: PostgreSQL would fail the insert, SQLite keep it whole."""
+    for column, field in _DEPOSIT_FIELDS.items():
+        value = getattr(deposit, column)
+        kind = Deposit.__table__.c[column].type
+        if not isinstance(kind, String) or kind.length is None or value is None:
+            continue
+        if len(value) > kind.length:
+            message = f"expected at most {kind.length} characters, got {len(value)}"
+            raise InvalidInputError({f"{path}.{field}": message})
 
 
 def _deposited_entry(deposit: Deposit, now: datetime) -> dict[str, Any]:
