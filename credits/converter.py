@@ -223,15 +223,14 @@ def _keep(
                 reasons[index] = DUPLICATE_ACHIEVEMENT
 
     # Step 4.
+    named: dict[str, int] = {}
     naming = rule_set.naming
     for achievement, index in kept.items():
-        if achievement not in naming:
+        if achievement in naming:
+            named[achievement] = index
+        else:
             reasons[index] = NO_MATCHING_RULE
-    return {
-        achievement: index
-        for achievement, index in kept.items()
-        if achievement in naming
-    }
+    return named
 
 
 def _refusals(
@@ -372,9 +371,10 @@ class _Run:
     def _met(self, terms: RuleTerms) -> list[int]:
         """The kept, unconsumed credentials meeting the rule's items, in item order."""
         met: list[int] = []
+        kept, consumed = self.kept, self.consumed
         for item in terms.items:
-            index = self.kept.get(item.achievement)
-            if index is None or index in self.consumed:
+            index = kept.get(item.achievement)
+            if index is None or index in consumed:
                 continue
             reason = self.failed_condition(index, terms, item)
             if item.first:
