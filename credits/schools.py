@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select
 from sqlalchemy.orm import Session
 
 from credentials.multibase import encode_base64url
@@ -36,6 +36,7 @@ __all__ = [
 
 SCHOOL_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _MAX_SOURCE_BYTES = 256 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def register_school(
@@ -90,6 +91,7 @@ def publish_rule_set(
     if len(source.encode("utf-8")) > _MAX_SOURCE_BYTES:
         raise RuleSetError("", f"expected at most {_MAX_SOURCE_BYTES} bytes")
     rule_set = load_rule_set(source)
+    _check_id(rule_set.id)
     if rule_set.school != school.did:
         raise RuleSetError(
             "school",
@@ -161,6 +163,19 @@ def rule_set_of(published: PublishedRuleSet) -> RuleSet:
 def _parsed(digest: str, source: str) -> RuleSet:
     del digest  # part of the cache key only
     return load_rule_set(source)
+
+
+def _check_id(rule_set_id: str) -> None:
+    """Refuse an id the rule_sets table cannot hold: PostgreSQL fails an insert
+    longer than the column or holding NUL, where SQLite would keep it as given."""
+    column = PublishedRuleSet.__table__.c.rule_set_id.type
+    limit = column.length if isinstance(column, String) else None
+    if limit is not None and len(rule_set_id) > limit:
+        raise RuleSetError(
+            "id", f"expected at most {limit} characters, got {len(rule_set_id)}"
+        )
+    if _CONTROL.search(rule_set_id):
+        raise RuleSetError("id", "expected no control characters")
 
 
 def _summary(rule_set: RuleSet) -> dict[str, Any]:
