@@ -79,8 +79,10 @@ def test_a_file_is_issued_then_found_issued(
     assert "row " not in first.stderr
     assert again.returncode == 0, again.stderr
     assert again.stdout == "0 issued, 5 already issued, 0 refused of 5 rows\n"
-    assert tree_size(services) == size + 5
+    # Each credential's entry and its credit deposit's.
+    assert tree_size(services) == size + 10
     assert rows_in(services, "credentials") == 5
+    assert rows_in(services, "credit_deposits") == 5
 
 
 def test_refused_rows_are_listed_and_exit_1(

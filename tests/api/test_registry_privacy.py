@@ -126,7 +126,7 @@ def lifecycle(client: FlaskClient, admin: Caller, reviewers: list[Caller]) -> Ru
         client,
         "POST",
         "/tokens",
-        json={"role": "school", "subject": "school-9"},
+        json={"role": "issuer", "subject": "centre-1"},
         headers=admin.headers,
     )
     run.tokens += [insider.token, minted.get_json()["token"]]
