@@ -21,6 +21,7 @@ from api.routes import (
     units,
     verification,
     verification_page,
+    wallet,
 )
 from api.services import Services, open_services
 from api.smorest import Api
@@ -65,6 +66,7 @@ def create_app(
     api.register_blueprint(credit_bank.blp)
     api.register_blueprint(verification.blp)
     api.register_blueprint(verification_page.blp)
+    api.register_blueprint(wallet.blp)
     register_problem_handlers(app)
 
     @app.url_value_preprocessor

@@ -21,6 +21,7 @@ from api.context import services
 from api.pages import page_language, render_page
 from api.routes.verification import MAX_VERIFY_BYTES
 from api.routes.verification_text import VERIFICATION_TEXT
+from api.routes.wallet_page import is_wallet_submission, wallet_page
 from api.smorest import Blueprint
 from api.verification import too_deep, verify_here
 from issuers.errors import NotFoundError
@@ -134,11 +135,13 @@ def verify_form() -> Response:
 )
 def verify_submission() -> Response:
     """Verify a pasted (`credential`) or uploaded (`file`) credential, at most
-    1 MB, and show the same page as `/v/<id>`."""
+    1 MB, and show the same page as `/v/<id>`; a wallet gets a block per item."""
     try:
         given = _read_submission()
     except _BadSubmission as exc:
         return _message_page("error_title", exc.reason, exc.status, form_link=True)
+    if is_wallet_submission(given):
+        return wallet_page(given, PAGE_SECURITY_HEADERS)
     result = verify_here(services(), given)
     return _result_page(result, submitted=True, cache="no-store")
 

@@ -1,0 +1,173 @@
+"""Exporting a wallet and a CLR: what goes in, what stays out, who may ask."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from api.services import Services
+from tests.conftest import LEARNER_EMAIL, LEARNER_NAME, Caller
+from tests.wallet.conftest import Holder, fetch_wallet
+from verify.facts import NO_FACTS
+from verify.procedure import verify_credential
+from verify.resolver import Resolver
+from verify.result import PASSED, VALID
+from wallet import FORMAT, check_wallet, verify_wallet
+
+ISSUER_DID = "did:web:credbank.test:issuers:centre-1"
+SERVICE_DID = "did:web:credbank.test"
+
+
+def test_a_wallet_carries_every_credential_and_what_checking_them_needs(
+    client: FlaskClient, holder: Holder
+) -> None:
+    answer = client.get(f"/learners/{holder.id}/wallet", headers=holder.caller.headers)
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Disposition"] == (
+        'attachment; filename="credbank-wallet.json"'
+    )
+    wallet = json.loads(answer.get_data())
+    check_wallet(wallet)
+    assert wallet["format"] == FORMAT
+    assert wallet["subset"] is False
+    assert wallet["holder"] == holder.did
+    assert [item["id"] for item in wallet["credentials"]] == [
+        c["id"] for c in holder.credentials
+    ]
+    first, second, third = wallet["credentials"]
+    assert set(first["secured"]) == {"eddsa-rdfc-2022", "eddsa-jcs-2022", "vc+jwt"}
+    assert set(second["secured"]) == {"eddsa-rdfc-2022"}
+    assert set(third["secured"]) == {"vc+jwt"}
+    assert first["digest"] == holder.credentials[0]["digest"]
+    assert first["tlogProof"].startswith("c2sp.org/tlog-proof@v1\n")
+    assert [s["id"] for s in wallet["statements"]] == [holder.statement_id]
+    assert set(wallet["didDocuments"]) == {ISSUER_DID, SERVICE_DID}
+    assert len(wallet["statusLists"]) == 2  # the issuer's revocation and suspension
+    log_key = client.get("/log/key").get_data(as_text=True).strip()
+    assert wallet["log"]["verifierKey"] == log_key
+    presented = wallet["presentation"]
+    assert presented["holder"] == holder.did
+    assert "proof" not in presented
+    assert len(presented["verifiableCredential"]) == 3
+    assert presented["verifiableCredential"][2]["type"] == (
+        "EnvelopedVerifiableCredential"
+    )
+
+
+def test_a_subset_holds_nothing_about_the_credentials_left_out(
+    client: FlaskClient, holder: Holder
+) -> None:
+    full = fetch_wallet(client, holder)
+    (statement,) = full["statements"]
+    sources = {
+        s
+        for g in statement["secured"]["eddsa-jcs-2022"]["credentialSubject"]["grants"]
+        for s in g["sources"]
+    }
+    chosen = next(c for c in holder.credentials if c["digest"] not in sources)
+
+    subset = fetch_wallet(client, holder, chosen["id"])
+    text = json.dumps(subset, ensure_ascii=False)
+
+    assert subset["subset"] is True
+    assert [item["id"] for item in subset["credentials"]] == [chosen["id"]]
+    assert subset["statements"] == []
+    left_out = [c for c in holder.credentials if c is not chosen] + [holder.other]
+    for credential in left_out:
+        assert credential["id"] not in text
+        assert credential["id"].removeprefix("urn:uuid:") not in text
+        assert credential["digest"] not in text
+    assert holder.statement_id not in text
+    for digest in sources:
+        assert digest not in text
+    assert LEARNER_EMAIL not in text and LEARNER_EMAIL.lower() not in text
+    assert LEARNER_NAME not in text
+    assert SERVICE_DID not in subset["didDocuments"]
+    assert verify_wallet(subset, now=datetime.now(UTC)).verified
+
+
+def test_a_subset_with_a_statement_keeps_it_when_all_its_sources_are_in(
+    client: FlaskClient, holder: Holder
+) -> None:
+    full = fetch_wallet(client, holder)
+    grants = full["statements"][0]["secured"]["eddsa-jcs-2022"]["credentialSubject"]
+    sources = {s for g in grants["grants"] for s in g["sources"]}
+    chosen = [c["id"] for c in holder.credentials if c["digest"] in sources]
+
+    subset = fetch_wallet(client, holder, *chosen)
+
+    assert [s["id"] for s in subset["statements"]] == [holder.statement_id]
+
+
+def test_someone_else_s_credential_or_wallet_is_refused(
+    client: FlaskClient, services: Services, holder: Holder, learner: Caller
+) -> None:
+    foreign = client.get(
+        f"/learners/{holder.id}/wallet?credential={holder.other['id']}",
+        headers=holder.caller.headers,
+    )
+    other_learner = client.get(f"/learners/{holder.id}/wallet", headers=learner.headers)
+    anonymous = client.get(f"/learners/{holder.id}/wallet")
+
+    assert foreign.status_code == 404
+    assert holder.other["digest"] not in foreign.get_data(as_text=True)
+    assert other_learner.status_code == 403
+    assert anonymous.status_code == 401
+
+
+def test_the_clr_is_a_clr_credential_signed_by_the_service(
+    client: FlaskClient, holder: Holder
+) -> None:
+    answer = client.get(f"/learners/{holder.id}/clr", headers=holder.caller.headers)
+
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert "attachment" in answer.headers["Content-Disposition"]
+    clr: dict[str, Any] = json.loads(answer.get_data())
+    assert clr["type"] == ["VerifiableCredential", "ClrCredential"]
+    assert clr["@context"][0] == "https://www.w3.org/ns/credentials/v2"
+    assert clr["issuer"]["id"] == SERVICE_DID
+    subject = clr["credentialSubject"]
+    assert subject["type"] == ["ClrSubject"]
+    assert subject["id"] == holder.did
+    embedded = subject["verifiableCredential"]
+    # The third credential exists only as a vc+jwt: no embedded proof to carry.
+    assert [c["id"] for c in embedded] == [c["id"] for c in holder.credentials[:2]]
+    assert all("AchievementSubject" in c["credentialSubject"]["type"] for c in embedded)
+    assert all(c["proof"]["cryptosuite"] for c in embedded)
+    assert [a["type"] for a in subject["achievement"]] == [["Achievement"]]
+    assert clr["partial"] is True
+    assert clr["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    assert clr["proof"]["verificationMethod"].startswith(SERVICE_DID + "#")
+
+    document = client.get("/.well-known/did.json").get_json()
+    result = verify_credential(
+        clr,
+        resolver=Resolver(carried={SERVICE_DID: document}),
+        facts=NO_FACTS,
+        now=datetime.now(UTC),
+    )
+    signature = next(c for c in result.checks if c.check == "signature")
+    assert signature.outcome == PASSED
+    assert result.verdict == VALID
+
+
+def test_the_clr_of_a_subset_holds_only_that_credential(
+    client: FlaskClient, holder: Holder
+) -> None:
+    chosen = holder.credentials[1]
+    answer = client.get(
+        f"/learners/{holder.id}/clr?credential={chosen['id']}",
+        headers=holder.caller.headers,
+    )
+
+    clr = json.loads(answer.get_data())
+    text = answer.get_data(as_text=True)
+    assert [c["id"] for c in clr["credentialSubject"]["verifiableCredential"]] == [
+        chosen["id"]
+    ]
+    assert holder.credentials[0]["id"] not in text
+    assert clr["partial"] is True
