@@ -252,8 +252,13 @@ def _seed(folder: Path, url: str, count: int) -> _Seeded:
             stdout=subprocess.DEVNULL,
         )
         with services.database.transaction() as session:
+            # The demo's own credentials are left out: only the batch is loaded.
             records = list(
-                session.scalars(select(IssuedCredential).order_by(IssuedCredential.id))
+                session.scalars(
+                    select(IssuedCredential)
+                    .where(IssuedCredential.id.not_in(seeded.credential_ids))
+                    .order_by(IssuedCredential.id)
+                )
             )
             secured = [record.secured for record in records]
     finally:
