@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.services import Services
+from credits.bank import trusted_hosts
 from verify.facts import NO_FACTS
 from verify.local import ServiceFacts, service_resolver
 from verify.procedure import verify_credential
 from verify.resolver import Resolver
 from verify.result import VerificationResult
 
-__all__ = ["MAX_DEPTH", "too_deep", "verify_here", "verify_offline"]
+__all__ = ["MAX_DEPTH", "allowed_hosts", "too_deep", "verify_here", "verify_offline"]
 
 # Real credentials nest six or seven levels deep; a wallet a few more.
 MAX_DEPTH = 32
@@ -38,9 +39,7 @@ def verify_here(
             keystore=app.keystore,
             learner_names=learner_names,
         )
-        resolver = service_resolver(
-            facts, app.config.base_url, app.config.did_web_hosts
-        )
+        resolver = service_resolver(facts, app.config.base_url, allowed_hosts(app))
         return verify_credential(
             given, resolver=resolver, facts=facts, now=now or datetime.now(UTC)
         )
@@ -51,6 +50,12 @@ def verify_offline(given: Any, *, now: datetime | None = None) -> VerificationRe
     return verify_credential(
         given, resolver=Resolver(), facts=NO_FACTS, now=now or datetime.now(UTC)
     )
+
+
+def allowed_hosts(app: Services) -> tuple[str, ...]:
+    """did:web hosts verification may fetch: the configured allow-list, and the
+    hosts of the platforms the credit bank trusts."""
+    return app.config.did_web_hosts + trusted_hosts(app.config.trusted_platforms)
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:

@@ -23,6 +23,7 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import Session
 
 from credentials.digest import credential_digest
+from credentials.ob3 import email_identity
 from credits.converter import json_number
 from credits.errors import CreditInputError
 from credits.models import AVAILABLE, USED, WITHDRAWN, Deposit, Transfer
@@ -34,8 +35,10 @@ from ledger import TransparencyLog, make_entry
 __all__ = [
     "Account",
     "CreditBank",
+    "Holder",
     "exact_text",
     "normalised",
+    "trusted_hosts",
 ]
 
 ISSUED = "issued"
@@ -98,6 +101,37 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Holder:
+    """What identifies a learner as a credential's subject: their DID, and the
+    e-mail address an Open Badges IdentityObject hashes (OB 3.0 §B.1.5)."""
+
+    did: str | None
+    email: str | None
+
+    def is_subject_of(self, credential: Mapping[str, Any]) -> bool:
+        subjects = credential.get("credentialSubject")
+        subject = subjects[0] if isinstance(subjects, list) and subjects else subjects
+        if not isinstance(subject, Mapping):
+            return False
+        if "id" in subject:
+            return self.did is not None and subject["id"] == self.did
+        identities = subject.get("identifier")
+        for identity in identities if isinstance(identities, list) else []:
+            if not isinstance(identity, Mapping) or self.email is None:
+                continue
+            salt = identity.get("salt")
+            if (
+                identity.get("identityType") == "emailAddress"
+                and identity.get("hashed") is True
+                and isinstance(salt, str)
+                and email_identity(self.email, salt=salt)["identityHash"]
+                == identity.get("identityHash")
+            ):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
 class CreditBank:
     """The accounts of every learner, written through the log."""
 
@@ -150,13 +184,19 @@ class CreditBank:
         credential: Mapping[str, Any],
         *,
         issuer_id: str,
+        holder: Holder,
         now: datetime,
     ) -> Deposit:
         """Deposit a credential another platform issued, already verified by the
-        caller; its issuer must be on the trusted list."""
+        caller; its issuer must be on the trusted list, and its subject the
+        learner depositing it."""
         if not _trusted(issuer_id, self.trusted_platforms):
             raise ForbiddenError(
                 f"issuer {issuer_id} is not on this credit bank's trusted platforms"
+            )
+        if not holder.is_subject_of(credential):
+            raise ForbiddenError(
+                "the credential's subject is not this learner (by DID or e-mail)"
             )
         try:
             normal = from_open_badge(credential, False, path="verifiableCredential")
@@ -297,10 +337,23 @@ def _logged(deposit: Deposit) -> Any:
 
 
 def _trusted(issuer_id: str, trusted: Collection[str]) -> bool:
-    """An issuer DID on the list, or a did:web whose host is on it."""
+    """An issuer DID on the list, or a did:web whose host is on it (host names
+    compare case-insensitively, RFC 4343)."""
     if issuer_id in trusted:
         return True
     if issuer_id.startswith("did:web:"):
-        host = issuer_id.removeprefix("did:web:").split(":", 1)[0]
-        return host in trusted
+        host = issuer_id.removeprefix("did:web:").split(":", 1)[0].lower()
+        return host in {name.lower() for name in trusted}
     return False
+
+
+def trusted_hosts(trusted: Collection[str]) -> tuple[str, ...]:
+    """The did:web hosts among the trusted platforms: verifying a deposit from
+    one of them may fetch its DID document."""
+    hosts = []
+    for name in trusted:
+        if name.startswith("did:web:"):
+            hosts.append(name.removeprefix("did:web:").split(":", 1)[0].lower())
+        elif not name.startswith("did:"):
+            hosts.append(name.lower())
+    return tuple(hosts)

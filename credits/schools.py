@@ -34,6 +34,7 @@ __all__ = [
     "rule_set_of",
 ]
 
+_RULE_SET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 SCHOOL_ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 _MAX_SOURCE_BYTES = 256 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -176,6 +177,14 @@ def _check_id(rule_set_id: str) -> None:
         )
     if _CONTROL.search(rule_set_id):
         raise RuleSetError("id", "expected no control characters")
+    # The id is a path segment of /schools/<id>/rule-sets/<id> and is named in
+    # transfer requests: letters, digits, '.', '_' and '-' keep both unambiguous.
+    if not _RULE_SET_ID.fullmatch(rule_set_id):
+        raise RuleSetError(
+            "id",
+            "expected letters, digits, '.', '_' or '-', starting with one of "
+            f"the first two, got {rule_set_id!r}",
+        )
 
 
 def _summary(rule_set: RuleSet) -> dict[str, Any]:

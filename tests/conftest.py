@@ -325,6 +325,7 @@ def applicant(client: FlaskClient) -> Caller:
 
 
 SCHOOL_DID = "did:web:school-1.example.edu"
+LEARNER_1_DID = "did:example:learner"
 
 
 @pytest.fixture
@@ -344,12 +345,13 @@ def school(services: Services) -> Caller:
 
 @pytest.fixture
 def learner(services: Services) -> Caller:
-    """A learner with no credentials yet (learner-1) and their token."""
+    """A learner with no credentials yet (learner-1, known by a DID) and their
+    token."""
     with services.database.transaction(write=True) as session:
         session.add(
             Learner(
                 id="learner-1",
-                did=None,
+                did=LEARNER_1_DID,
                 email_lookup=None,
                 sealed_profile=None,
                 created_at=NOW,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from api.services import Services
 from api.smorest import Blueprint
 from api.statements import service_document, statement_signer
 from api.verification import verify_here
+from credits.bank import Holder
 from credits.models import WITHDRAWN, Deposit, PublishedRuleSet, School, Transfer
 from credits.schools import (
     SCHOOL_ID,
@@ -43,8 +45,10 @@ from credits.transfers import (
     create_consent_code,
     evaluate_for,
 )
+from issuers.catalogue import achievement_url
 from issuers.errors import ForbiddenError, InvalidInputError, NotFoundError
-from issuers.learners import Learner
+from issuers.learners import Learner, learner_profile
+from issuers.models import Achievement
 from issuers.standard import CleanString
 
 __all__ = ["blp"]
@@ -213,10 +217,14 @@ def account(learner_id: str) -> Any:
     with app.database.transaction() as session:
         _learner(session, learner_id)
         view = app.bank.account(session, learner_id)
+        names = _achievement_names(session, app, view.deposits)
         body = {
             "learner": learner_id,
             "balances": view.balances(),
-            "deposits": [_deposit_json(d) for d in view.deposits],
+            "deposits": [
+                {**_deposit_json(d), "achievementName": names.get(d.achievement)}
+                for d in view.deposits
+            ],
             "transfers": [_transfer_json(t) for t in view.transfers],
         }
     if wants_html():
@@ -243,9 +251,11 @@ def deposit(learner_id: str) -> Any:
         raise InvalidInputError({"verifiableCredential": f"does not verify: {failed}"})
     issuer = result.summary.issuer_id
     with app.database.transaction(write=True) as session:
-        _learner(session, learner_id)
+        learner = _learner(session, learner_id)
+        profile = learner_profile(session, app.keystore, learner)
+        holder = Holder(learner.did, profile.email if profile else None)
         made = app.bank.deposit_external(
-            session, learner_id, given, issuer_id=issuer, now=_now()
+            session, learner_id, given, issuer_id=issuer, holder=holder, now=_now()
         )
         return _deposit_json(made), 201
 
@@ -439,6 +449,31 @@ def _withdrawn_sources(
     for transfer_id, digest in rows:
         found.setdefault(transfer_id, set()).add(digest)
     return found
+
+
+def _achievement_names(
+    session: Session, app: Services, deposits: Sequence[Deposit]
+) -> dict[str, dict[str, str]]:
+    """The names of the courses behind deposits issued here, by achievement URL."""
+    prefix = achievement_url(app.config.base_url, "")
+    ids = {
+        d.achievement.removeprefix(prefix)
+        for d in deposits
+        if d.achievement.startswith(prefix)
+    }
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Achievement.id, Achievement.definition).where(Achievement.id.in_(ids))
+    ).all()
+    return {
+        prefix + achievement_id: {
+            lang: str(text)
+            for lang, text in definition.get("name", {}).items()
+            if lang in ("zh", "en")
+        }
+        for achievement_id, definition in rows
+    }
 
 
 def _check_own(role: str, subject: str) -> None:

@@ -17,7 +17,7 @@ from flask import Response, request
 from api.context import services
 from api.problems import problem
 from api.smorest import Blueprint
-from api.verification import MAX_DEPTH, too_deep, verify_here
+from api.verification import MAX_DEPTH, allowed_hosts, too_deep, verify_here
 from verify.local import ServiceFacts, service_resolver
 from verify.presentation import verify_presentation
 
@@ -159,9 +159,7 @@ def verify_presentation_route() -> Response | tuple[dict[str, Any], int]:
             given,
             challenge=challenge,
             domain=domain,
-            resolver=service_resolver(
-                facts, app.config.base_url, app.config.did_web_hosts
-            ),
+            resolver=service_resolver(facts, app.config.base_url, allowed_hosts(app)),
             facts=facts,
             now=datetime.now(UTC),
         )

@@ -18,10 +18,19 @@ from api.config import Config
 from api.services import Services, open_services
 from credentials import add_proof
 from credentials.achievements import achievement_document
-from credentials.ob3 import achievement_credential
+from credentials.ob3 import achievement_credential, email_identity
+from credits.bank import Holder, trusted_hosts
+from issuers.learners import Learner
 from keys.multikey import encode_multikey
 from keys.signers import ED25519, LocalSigner
-from tests.conftest import Caller, achievement_definition, logged, tree_size
+from tests.conftest import (
+    NOW,
+    Caller,
+    achievement_definition,
+    logged,
+    make_token,
+    tree_size,
+)
 
 RDFC, JCS = "eddsa-rdfc-2022", "eddsa-jcs-2022"
 PLATFORM_ACHIEVEMENT = "https://platform.example/achievements/ml-101"
@@ -363,3 +372,42 @@ def test_a_credential_too_long_to_keep_names_the_field(
     (named,) = answer.get_json()["errors"]
     assert named.startswith(field)
     assert tree_size(services) == size
+
+
+def test_a_credential_naming_someone_else_is_refused(
+    trusting: FlaskClient, services: Services, platform: Platform
+) -> None:
+    # Another learner, known by another DID, tries to bank learner-1's credential.
+    with services.database.transaction(write=True) as session:
+        session.add(
+            Learner(
+                id="learner-2",
+                did="did:example:someone-else",
+                email_lookup=None,
+                sealed_profile=None,
+                created_at=NOW,
+                erased_at=None,
+            )
+        )
+    thief = make_token(services, "learner", "learner-2")
+    size = tree_size(services)
+
+    answer = deposit(trusting, thief, platform.credential())
+
+    assert answer.status_code == 403, answer.get_json()
+    assert "subject" in answer.get_json()["detail"]
+    assert tree_size(services) == size
+
+
+def test_an_e_mail_subject_is_matched_by_its_salted_hash() -> None:
+    credential = {"credentialSubject": {"identifier": [email_identity("A@B.example")]}}
+
+    assert Holder(None, "a@b.example").is_subject_of(credential)
+    assert not Holder(None, "c@b.example").is_subject_of(credential)
+    assert not Holder("did:example:a", None).is_subject_of(credential)
+
+
+def test_trusted_did_web_hosts_may_be_fetched_for_verification() -> None:
+    assert trusted_hosts(
+        ["did:web:Platform.Example:issuers:x", "other.example", "did:key:z6Mk"]
+    ) == ("platform.example", "other.example")

@@ -334,6 +334,8 @@ def test_rule_set_versions_stay_addressable(
                      "any_of": [{"achievement": "b"}]}]}, "rules[0]"),
         ({"conversion": {"ECTS": "half"}}, "conversion.ECTS"),
         ({"colour": "blue"}, "colour"),
+        ({"id": "beng/log"}, "id"),
+        ({"id": " beng-log"}, "id"),
     ],
 )  # fmt: skip
 def test_a_bad_rule_set_names_the_field(

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.services import Services
-from tests.conftest import Caller, award, award_request
+from tests.conftest import Caller, approve, award, award_request, submit
 from tests.credits.test_bank_flow import ON, learner_of, publish, rules
 
 HTML = {"Accept": "text/html"}
@@ -23,17 +23,19 @@ def account(
     services: Services,
     issuer: Caller,
     school: Caller,
-    approved_achievement: str,
+    reviewers: list[Caller],
 ) -> tuple[Caller, dict[str, Any]]:
     """A learner with one deposit used by a transfer, one withdrawn, one available;
-    the rule set's id carries markup."""
+    the course's name carries markup."""
+    hostile = submit(client, issuer, name={"zh": HOSTILE, "en": HOSTILE})
+    approve(client, f"/achievements/{hostile}", reviewers[:2])
     first, second, third = (
-        award(client, issuer, award_request(approved_achievement)) for _ in range(3)
+        award(client, issuer, award_request(hostile)) for _ in range(3)
     )
     learner = learner_of(services, first["id"])
-    published = publish(client, school, rules(approved_achievement, id=HOSTILE))
+    published = publish(client, school, rules(hostile))
     assert published.status_code == 201, published.get_json()
-    request = {"school": "school-1", "ruleSet": HOSTILE, "learner": learner.subject}
+    request = {"school": "school-1", "ruleSet": "beng-log", "learner": learner.subject}
     transfer = client.post(
         "/transfers", json={**request, "on": ON}, headers=learner.headers
     )
