@@ -39,19 +39,28 @@ class StatusReading:
 
 @dataclass(frozen=True)
 class IssuerFacts:
-    """An issuer registered here: its accreditation history, oldest first."""
+    """An issuer registered here: its accreditation history, oldest first, each
+    change with its time and the index of its log entry."""
 
     name_zh: str
     name_en: str
-    history: tuple[tuple[str, datetime], ...]
+    history: tuple[tuple[str, datetime, int | None], ...]
     status: str
     learner_display: str = "masked"
 
-    def status_at(self, moment: datetime) -> str | None:
-        """The issuer's status at `moment`, None before it applied."""
+    def status_at(self, moment: datetime, log_index: int | None = None) -> str | None:
+        """The issuer's status when the log held `log_index` entries (exact: the
+        log orders every decision), else at `moment`; None before it applied.
+
+        Log entry times have whole seconds, so an accreditation and an issuance
+        in the same second compare by index, not by time.
+        """
         found = None
-        for status, since in self.history:
-            if since <= moment:
+        for status, since, index in self.history:
+            if log_index is not None and index is not None:
+                if index < log_index:
+                    found = status
+            elif since <= moment:
                 found = status
         return found
 

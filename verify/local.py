@@ -108,7 +108,9 @@ class ServiceFacts:
             name_zh=name_zh or name_en or "",
             name_en=name_en or name_zh or "",
             history=tuple(
-                (event, _datetime(at)) for *_, event, at in rows if event is not None
+                (event, _datetime(at), index)
+                for *_, event, at, index in rows
+                if event is not None
             ),
             status=status,
             learner_display=display,
@@ -303,7 +305,8 @@ _KEY_SET = (
 # The questions of one verification, run by `RowReader` (see ServiceFacts).
 _STATUS_LIST = "SELECT purpose, length, bits FROM status_lists WHERE id = ?"
 _ISSUER = (
-    "SELECT i.status, i.name_zh, i.name_en, i.learner_display, e.status, e.at "
+    "SELECT i.status, i.name_zh, i.name_en, i.learner_display, e.status, e.at, "
+    "e.log_index "
     "FROM issuers i LEFT JOIN issuer_events e ON e.issuer_slug = i.slug "
     "WHERE i.slug = ? ORDER BY e.id"
 )

@@ -204,7 +204,12 @@ def verify_credential(
     issued_at = _issued_at(logged, credential, ours=issuer is not None)
 
     # Step 7: the issuer's accreditation when it issued.
-    _check_issuer(run, issuer, issued_at)
+    _check_issuer(
+        run,
+        issuer,
+        issued_at,
+        logged.index if isinstance(logged, LogFacts) and logged.included else None,
+    )
 
     # Step 8: the achievement.
     achievement = _check_achievement(
@@ -431,14 +436,16 @@ def _issued_at(
     return None if ours else _moment(credential.get("validFrom"))
 
 
-def _check_issuer(run: _Run, issuer: Any, issued_at: datetime | None) -> None:
+def _check_issuer(
+    run: _Run, issuer: Any, issued_at: datetime | None, log_index: int | None
+) -> None:
     if issuer is None:
         run.add(7, "issuer", NOT_APPLICABLE, "issuer.external")
         return
     if issued_at is None:
         run.add(7, "issuer", CANNOT_CHECK, "issuer.time-unknown")
         return
-    status = issuer.status_at(issued_at)
+    status = issuer.status_at(issued_at, log_index)
     if status != "accredited":
         run.add(7, "issuer", FAILED, "issuer.not-accredited", f"status: {status}")
     elif issuer.status != "accredited":
