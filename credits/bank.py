@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import String, select
+from sqlalchemy import String, insert, select
 from sqlalchemy.orm import Session
 
 from credentials.digest import credential_digest
@@ -146,7 +146,13 @@ class CreditBank:
         issued: Sequence[tuple[IssuedCredential, Mapping[str, Any]]],
         now: datetime,
     ) -> list[FollowUp]:
-        """Deposit the credits of each new credential that carries some."""
+        """Deposit the credits of each new credential that carries some.
+
+        The rows are inserted at once, after the append gives their entries an
+        index: a batch of 200 credentials makes 200 deposits, and one multi-row
+        insert costs a fraction of 200 ORM objects.
+        """
+        rows: list[dict[str, Any]] = []
         follow_ups: list[FollowUp] = []
         for record, document in issued:
             if record.learner_id is None:
@@ -155,11 +161,11 @@ class CreditBank:
                 credential = from_open_badge(document, False)
             except CreditInputError:
                 continue  # not an Open Badge with credits: nothing to deposit
-            deposit = _deposit(
+            row = _deposit_row(
                 record.learner_id, credential, record.digest, ISSUED, now
             )
-            session.add(deposit)
-            follow_ups.append((_deposited_entry(deposit, now), _logged(deposit)))
+            rows.append(row)
+            follow_ups.append((_entry_of(row, now), _indexed(session, row, rows)))
         return follow_ups
 
     def on_status_changed(
@@ -280,7 +286,17 @@ def _deposit(
     source: str,
     now: datetime,
 ) -> Deposit:
-    return Deposit(
+    return Deposit(**_deposit_row(learner_id, credential, digest, source, now))
+
+
+def _deposit_row(
+    learner_id: str,
+    credential: NormalisedCredential,
+    digest: str,
+    source: str,
+    now: datetime,
+) -> dict[str, Any]:
+    return dict(
         id="dep_" + secrets.token_hex(12),
         learner_id=learner_id,
         credential_id=credential.id,
@@ -316,22 +332,44 @@ def _check_lengths(deposit: Deposit, path: str) -> None:
 
 
 def _deposited_entry(deposit: Deposit, now: datetime) -> dict[str, Any]:
-    return make_entry(
-        "credits.deposited",
+    return _entry_of(
+        {
+            "id": deposit.id,
+            "learner_id": deposit.learner_id,
+            "credential_id": deposit.credential_id,
+            "digest": deposit.digest,
+            "source": deposit.source,
+            "credits": deposit.credits,
+            "unit": deposit.unit,
+        },
         now,
-        deposit=deposit.id,
-        learner=deposit.learner_id,
-        credential=deposit.credential_id,
-        digest=deposit.digest,
-        source=deposit.source,
-        credits=deposit.credits,
-        unit=deposit.unit,
     )
 
 
-def _logged(deposit: Deposit) -> Any:
+def _entry_of(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    return make_entry(
+        "credits.deposited",
+        now,
+        deposit=row["id"],
+        learner=row["learner_id"],
+        credential=row["credential_id"],
+        digest=row["digest"],
+        source=row["source"],
+        credits=row["credits"],
+        unit=row["unit"],
+    )
+
+
+def _indexed(
+    session: Session, row: dict[str, Any], rows: list[dict[str, Any]]
+) -> Callable[[int], None]:
+    """The follow-up of one deposit's entry: note its index; the last one of the
+    batch inserts every row (follow-ups run in order)."""
+
     def record(index: int) -> None:
-        deposit.log_index = index
+        row["log_index"] = index
+        if row is rows[-1]:
+            session.execute(insert(Deposit), rows)
 
     return record
 

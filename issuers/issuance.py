@@ -221,7 +221,7 @@ class Issuance:
 
         context.learners.store()
         context.allocator.store()
-        self._log(session, fresh, now)
+        self._log(session, fresh, context, now)
         logger.info("issued %d credentials for %s", len(fresh), slug)
         return outcomes
 
@@ -337,19 +337,23 @@ class Issuance:
         )
         context.learners.store()
         context.allocator.store()
-        self._log(session, [(record, entry)], now)
+        self._log(session, [(record, entry)], context, now)
         return record
 
     def _log(
         self,
         session: Session,
         fresh: Sequence[tuple[IssuedCredential, dict[str, Any]]],
+        context: _Context,
         now: datetime,
     ) -> None:
         """Append the issuance entries, and the listeners' after them, at once."""
         follow_ups: list[FollowUp] = []
         if fresh and self.listeners:
-            documents = [(record, unsecured_document(record)) for record, _ in fresh]
+            documents = [
+                (record, context.unsigned.get(record.id) or unsecured_document(record))
+                for record, _ in fresh
+            ]
             for listener in self.listeners:
                 follow_ups += listener.on_issued(session, documents, now)
         registry = self.catalogue.registry
@@ -413,6 +417,7 @@ class Issuance:
             check_document(unsigned)
         secured = self._secure(unsigned, formats, context)
         digest = credential_digest(unsigned)
+        context.unsigned[unsigned["id"]] = unsigned
         entry = make_entry(
             "credential.issued",
             context.now,
@@ -600,6 +605,9 @@ class _Context:
     learners: LearnerBook
     achievements: dict[str, Achievement] = field(default_factory=dict)
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Each credential made in this context, unsecured, by id: for the listeners,
+    # which would otherwise take it back out of a secured form.
+    unsigned: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def awardable(
         self, catalogue: Catalogue, session: Session, ref: str
