@@ -17,6 +17,7 @@ from api.routes import (
     credit_bank,
     health,
     issuers,
+    learner_page,
     log,
     units,
     verification,
@@ -67,6 +68,7 @@ def create_app(
     api.register_blueprint(verification.blp)
     api.register_blueprint(verification_page.blp)
     api.register_blueprint(wallet.blp)
+    api.register_blueprint(learner_page.blp)
     register_problem_handlers(app)
 
     @app.url_value_preprocessor

@@ -2,6 +2,13 @@
 the holder's presentation and the CLR 2.0 export. docs/wallet-format.md is the
 format's specification."""
 
+from wallet.claim_links import (
+    CLAIM_LINK_TTL,
+    ClaimLink,
+    claim_url,
+    create_claim_link,
+    redeem_claim_link,
+)
 from wallet.clr import CLR_TYPE, clr_credential
 from wallet.export import export_wallet, presented_form
 from wallet.format import FORMAT, WalletFormatError, check_wallet, is_wallet
@@ -20,8 +27,10 @@ from wallet.presentation import (
 )
 
 __all__ = [
+    "CLAIM_LINK_TTL",
     "CLR_TYPE",
     "FORMAT",
+    "ClaimLink",
     "HolderKeyError",
     "ItemResult",
     "WalletCheck",
@@ -29,12 +38,15 @@ __all__ = [
     "WalletFormatError",
     "WalletResult",
     "check_wallet",
+    "claim_url",
     "clr_credential",
+    "create_claim_link",
     "did_key_of",
     "export_wallet",
     "is_wallet",
     "load_holder_key",
     "presented_form",
+    "redeem_claim_link",
     "sign_presentation",
     "verify_wallet",
 ]

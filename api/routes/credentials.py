@@ -25,6 +25,7 @@ from issuers.issuance import FORMATS, RDFC, IssuedCredential, get_credential
 from issuers.standard import CleanString
 from issuers.status_lists import STATUS_TTL_MS, StatusList, status_list_url
 from verify.qr import qr_png, qr_svg, verification_url
+from wallet.claim_links import claim_url, create_claim_link
 
 blp = Blueprint("credentials", __name__, description="Credentials")
 
@@ -134,12 +135,22 @@ class StatusChangeSchema(ma.Schema):
 def award(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Award an approved achievement to a learner; answers every secured form."""
     app = services()
-    slug = current_principal().subject
+    principal = current_principal()
+    slug = principal.subject
     assert slug is not None
     raw = request.get_json()
+    now = _now()
     with app.database.transaction(write=True) as session:
-        result = app.issuance.award(session, slug, to_award(data, raw), now=_now())
+        result = app.issuance.award(session, slug, to_award(data, raw), now=now)
         body = _issued(result.credential)
+        learner_id = result.credential.learner_id
+        # Single awards only: a batch of 10,000 would store as many links no one
+        # asked for. A replay gets a fresh link, as the first answer may be lost.
+        if learner_id is not None:
+            secret, _ = create_claim_link(
+                session, learner_id, created_by=principal.token_id, now=now
+            )
+            body["claimUrl"] = claim_url(app.config.base_url, secret)
     return body, 201 if result.created else 200
 
 

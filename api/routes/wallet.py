@@ -18,7 +18,7 @@ from issuers.errors import ForbiddenError
 from wallet.clr import clr_credential
 from wallet.export import export_wallet
 
-__all__ = ["blp"]
+__all__ = ["blp", "wallet_download"]
 
 blp = Blueprint("wallet", __name__, description="The learner's portable wallet")
 
@@ -41,17 +41,7 @@ def wallet_file(query: dict[str, Any], learner_id: str) -> Response:
     """The learner's wallet, or a subset of it (`?credential=<id>`, repeated),
     as a download."""
     _check_own(learner_id)
-    app = services()
-    with app.database.transaction() as session:
-        wallet = export_wallet(
-            session,
-            log=app.log,
-            base_url=app.config.base_url,
-            learner_id=learner_id,
-            credential_ids=query.get("credential") or None,
-            now=datetime.now(UTC),
-        )
-    return _download(wallet, "credbank-wallet.json", "application/json")
+    return wallet_download(learner_id, query.get("credential") or None)
 
 
 @blp.route("/learners/<learner_id>/clr")
@@ -75,6 +65,22 @@ def clr_file(query: dict[str, Any], learner_id: str) -> Response:
             now=now,
         )
     return _download(clr, "credbank-clr.json", "application/vc")
+
+
+def wallet_download(learner_id: str, credential_ids: list[str] | None) -> Response:
+    """The learner's wallet file as a download; the caller has checked who asks
+    (a learner's token here, a claim link on the learner's page)."""
+    app = services()
+    with app.database.transaction() as session:
+        wallet = export_wallet(
+            session,
+            log=app.log,
+            base_url=app.config.base_url,
+            learner_id=learner_id,
+            credential_ids=credential_ids,
+            now=datetime.now(UTC),
+        )
+    return _download(wallet, "credbank-wallet.json", "application/json")
 
 
 def _check_own(learner_id: str) -> None:

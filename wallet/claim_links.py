@@ -1,0 +1,111 @@
+"""Claim links: how a learner opens their own page in a browser, which cannot send
+a bearer token (DESIGN §8, §9).
+
+A link is `<base>/me/<secret>`. The secret carries 192 random bits and is shown
+once; only its SHA-256 is stored, with the learner's id and an expiry. Invariants:
+a stored hash belongs to exactly one learner, and a link past its expiry, or of a
+learner whose personal data was erased, opens nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import DateTime, LargeBinary, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from issuers.errors import NotFoundError
+from issuers.learners import Learner
+from keys.database import Base
+
+__all__ = [
+    "CLAIM_LINK_TTL",
+    "ClaimLink",
+    "claim_url",
+    "create_claim_link",
+    "redeem_claim_link",
+]
+
+# Long enough for a learner to open a link e-mailed at the end of a course after a
+# holiday; a learner with a token can always ask for a new one.
+CLAIM_LINK_TTL = timedelta(days=90)
+
+# Lets secret scanners recognise a leaked link secret; not a secret itself.
+_PREFIX = "clm_"
+# 24 bytes: 192 bits, well past the 128 an unguessable URL needs.
+_SECRET_BYTES = 24
+# A longer path segment is no secret of ours: refused before hashing.
+_MAX_SECRET_LENGTH = 64
+
+logger = logging.getLogger(__name__)
+
+
+class ClaimLink(Base):
+    __tablename__ = "claim_links"
+
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(String(40), index=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def create_claim_link(
+    session: Session, learner_id: str, *, created_by: str, now: datetime
+) -> tuple[str, datetime]:
+    """Store a new link for the learner; return its secret (never stored) and
+    its expiry. `created_by` is the id of the token that asked, for audit."""
+    if session.get(Learner, learner_id) is None:
+        raise NotFoundError(f"no learner {learner_id!r}")
+
+    secret = _PREFIX + secrets.token_urlsafe(_SECRET_BYTES)
+    expires = now + CLAIM_LINK_TTL
+    session.add(
+        ClaimLink(
+            secret_hash=_digest(secret),
+            learner_id=learner_id,
+            created_by=created_by,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    session.flush()
+    logger.info("claim link for learner %s made by token %s", learner_id, created_by)
+    return secret, expires
+
+
+def redeem_claim_link(session: Session, secret: str, *, now: datetime) -> str:
+    """The id of the learner a live link belongs to.
+
+    Raises:
+        NotFoundError: the secret is unknown, expired, or its learner is gone or
+            erased. One message for all, so a guesser learns nothing.
+    """
+    unknown = NotFoundError("no such page")
+    if not secret.startswith(_PREFIX) or len(secret) > _MAX_SECRET_LENGTH:
+        raise unknown
+
+    link = session.get(ClaimLink, _digest(secret))
+    if link is None or _aware(link.expires_at) <= now:
+        raise unknown
+    learner = session.get(Learner, link.learner_id)
+    if learner is None or learner.erased_at is not None:
+        raise unknown
+    return learner.id
+
+
+def claim_url(base_url: str, secret: str) -> str:
+    """The page a claim link opens."""
+    return f"{base_url.rstrip('/')}/me/{secret}"
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; what is stored is always UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
