@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint clean interop-deps
+.PHONY: run test bench load lint clean interop-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,11 @@ interop-deps:
 	fi
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench && $(BIN)/python -m bench.issuance && $(BIN)/python -m bench.verify && $(BIN)/python -m bench.credits
+	$(BIN)/python -m bench && $(BIN)/python -m bench.issuance && $(BIN)/python -m bench.verify && $(BIN)/python -m bench.credits && $(BIN)/python -m bench.load
+
+# Issuers and verifiers at once against gunicorn and PostgreSQL for 60 s, then audit.
+load: $(VENV)/.installed-test
+	$(BIN)/python -m bench.load
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
