@@ -4,18 +4,15 @@ Debian's chromium, driven by Playwright, with JavaScript switched off, opens the
 page of a valid, a revoked, a suspended and a retired-course credential, and
 submits a tampered one through the /verify form, in Chinese and in English. Each
 page is saved under test-artifacts/screenshots/. Without chromium this module
-skips, except in CI (CI=true), where it fails.
+skips, except in CI (CI=true), where it fails (tests/browser.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +23,7 @@ from api.auth import ADMIN
 from api.config import Config
 from api.services import open_services
 from migrations.runner import upgrade
+from tests.browser import SCREENSHOTS, browser
 from tests.conftest import (
     NOW,
     TEST_MASTER_KEY,
@@ -39,10 +37,10 @@ from tests.conftest import (
     submit,
 )
 
+__all__ = ["browser"]
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 780}
 
 LANGS = {"zh": "zh-CN", "en": "en-GB"}
@@ -77,38 +75,6 @@ class Site:
     base_url: str
     credentials: dict[str, str]
     tampered: str
-
-
-def _chromium_or_skip() -> None:
-    missing = None
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
-        missing = f"{CHROMIUM} not found (apt-get install chromium fonts-noto-cjk)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "the playwright package is not installed (pip install '.[test]')"
-    if missing is None:
-        return
-    if os.environ.get("CI", "").lower() in {"true", "1"}:
-        pytest.fail(f"browser tests cannot run in CI: {missing}")
-    pytest.skip(f"browser tests need chromium and playwright: {missing}")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    executable = CHROMIUM if CHROMIUM.exists() else Path(str(shutil.which("chromium")))
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(executable),
-            # Containers run tests as root, where chromium's sandbox cannot start.
-            args=["--no-sandbox"],
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
