@@ -99,13 +99,15 @@ def holder(
         learner_id = session.scalar(select(Learner.id).where(Learner.did == did))
     assert learner_id is not None
     caller = make_token(services, "learner", learner_id)
-    statement_id = _transfer(client, school, caller, approved_achievement)
+    statement_id = transfer_credits(client, school, caller, approved_achievement)
     return Holder(caller, did, key, given, other, statement_id)
 
 
-def _transfer(
+def transfer_credits(
     client: FlaskClient, school: Caller, learner: Caller, achievement: str
 ) -> str:
+    """Publish school-1's rule set converting `achievement` into LOG-210, and
+    commit the learner's transfer; the statement's id."""
     rules = {
         "format": "credit-rules/v1",
         "id": "beng-log",

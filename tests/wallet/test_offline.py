@@ -5,15 +5,26 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from api.services import Services
-from tests.api.conftest import RunCLI, assert_one_line_error
+from tests.api.conftest import (
+    CREDBANK,
+    RunCLI,
+    assert_one_line_error,
+    serve_in_thread,
+)
 from tests.conftest import Caller
 from tests.verify.test_page import set_status
 from tests.wallet.conftest import Holder, fetch_wallet
@@ -36,37 +47,118 @@ def codes(result: Any, item: int, form: str) -> dict[str, str]:
     return {check.check: check.code for check in verified.checks}
 
 
+# Loaded first by every Python started with it on PYTHONPATH: any connection the
+# process tries, or any name it looks up, is written down and refused.
+_NETWORK_GUARD = """
+import os
+import socket
+
+def _refuse(*args, **kwargs):
+    with open(os.environ["NETWORK_GUARD_LOG"], "a") as log:
+        log.write(f"refused {args!r}\\n")
+    raise OSError("network use refused by the offline wallet test")
+
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+socket.create_connection = _refuse
+socket.getaddrinfo = _refuse
+with open(os.environ["NETWORK_GUARD_LOG"], "a") as log:
+    log.write("guard loaded\\n")
+"""
+
+
+def without_network(tmp_path: Path) -> tuple[list[str], dict[str, str], Path]:
+    """A command prefix and environment in which the `credbank` script can reach
+    no network and no database, and the file that records what it tried.
+
+    Python's sockets refuse every connection and name lookup (and say so in the
+    record). Where the system allows it, the process also runs in a network
+    namespace of its own, with no interface up, so that nothing in C (libpq)
+    gets through either; in any case the database URL names a closed port.
+    """
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(_NETWORK_GUARD)
+    record = tmp_path / "network.log"
+    env = offline_env(tmp_path)
+    env["PYTHONPATH"] = str(guard)
+    env["NETWORK_GUARD_LOG"] = str(record)
+    unshare = shutil.which("unshare")
+    isolate = [unshare, "--net", "--map-root-user"] if unshare else []
+    if isolate:
+        trial = subprocess.run([*isolate, "true"], capture_output=True, check=False)
+        isolate = isolate if trial.returncode == 0 else []
+    return [*isolate, str(CREDBANK)], env, record
+
+
+def test_the_network_guard_refuses_a_connection(tmp_path: Path) -> None:
+    prefix, env, record = without_network(tmp_path)
+    script = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9')"
+
+    run = subprocess.run(
+        [*prefix[:-1], sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert run.returncode == 1
+    assert "network use refused" in run.stderr
+    assert record.read_text().splitlines()[0] == "guard loaded"
+    assert "refused" in record.read_text().splitlines()[1]
+
+
 def test_export_then_verify_offline_with_the_server_stopped(
-    client: FlaskClient,
-    services: Services,
-    holder: Holder,
-    cli: RunCLI,
-    tmp_path: Path,
+    app: Flask, services: Services, holder: Holder, tmp_path: Path
 ) -> None:
+    server = serve_in_thread(app)
+    base = next(server)
+    asked = urllib.request.Request(
+        f"{base}/learners/{holder.id}/wallet", headers=holder.caller.headers
+    )
+    with urllib.request.urlopen(asked, timeout=30) as answer:
+        assert answer.status == 200
+        exported = answer.read()
+    with urllib.request.urlopen(f"{base}/log/key", timeout=30) as answer:
+        log_key = answer.read().decode().strip()
     path = tmp_path / "wallet.json"
-    path.write_bytes(
-        client.get(
-            f"/learners/{holder.id}/wallet", headers=holder.caller.headers
-        ).get_data()
-    )
+    path.write_bytes(exported)
+    server.close()
     services.close()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{base}/healthz", timeout=5)
+    prefix, env, record = without_network(tmp_path)
 
-    run = cli(
-        "verify", str(path), "--offline", "--lang", "en", env=offline_env(tmp_path)
+    carried, pinned = (
+        subprocess.run(
+            [*prefix, "verify", str(path), "--offline", "--lang", "en", *pin],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        for pin in ([], ["--log-key", log_key])
     )
 
-    assert run.returncode == 0, run.stdout + run.stderr
-    out = run.stdout
-    assert out.count("\n[") == 4  # three credentials and one statement
-    assert "VALID, WITH WARNINGS" in out
-    assert "NOT VALID" not in out
-    # Every line of each item's first form; of its other forms, the verdict and
-    # what differs (here, the status line's warning).
-    assert out.count("log.included") == 4
-    assert out.count("status.stale") == 5
-    assert "  vc+jwt: VALID, WITH WARNINGS" in out
-    assert "wallet.checkpoint-valid" in out
-    assert "pin it with --log-key" in out
+    # The guard ran in both processes and nothing tried the network.
+    assert record.read_text().splitlines() == ["guard loaded", "guard loaded"]
+    for run in (carried, pinned):
+        assert run.returncode == 0, run.stdout + run.stderr
+        out = run.stdout
+        assert out.count("\n[") == 4  # three credentials and one statement
+        assert "VALID, WITH WARNINGS" in out
+        assert "NOT VALID" not in out
+        # Every line of each item's first form; of its other forms, the verdict
+        # and what differs (here, the status line's warning).
+        assert out.count("log.included") == 4
+        assert out.count("status.stale") == 5
+        assert "  vc+jwt: VALID, WITH WARNINGS" in out
+        assert "wallet.checkpoint-valid" in out
+    assert "pin it with --log-key" in carried.stdout
+    assert f"log key (pinned): {log_key}" in pinned.stdout
 
 
 def test_every_form_verifies_and_says_how_old_its_status_is(
