@@ -9,6 +9,8 @@ from werkzeug.exceptions import NotFound
 
 from api.auth import BEARER_SCHEME
 from api.config import Config
+from api.logs import install_request_log
+from api.metrics import install_request_metrics
 from api.problems import PROBLEM_TYPES, register_problem_handlers
 from api.routes import (
     achievements,
@@ -52,6 +54,9 @@ def create_app(
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["credbank"] = services
+    # First of the request hooks, so that every request is timed and counted.
+    install_request_log(app)
+    install_request_metrics(app)
 
     api = Api(app)
     api.spec.components.security_scheme(

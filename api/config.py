@@ -5,6 +5,7 @@ Every variable is documented in README.md (DESIGN §10).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 4
 DEFAULT_REVIEW_QUORUM = 2
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# gunicorn trusts X-Forwarded-Proto only from these; a proxy on the same host.
+DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1", "::1")
 
 # The backends credbank supports, with the drivers it installs (DESIGN §10).
 _DATABASE_SCHEMES = {
@@ -48,6 +53,9 @@ class Config:
     review_quorum: int = DEFAULT_REVIEW_QUORUM
     did_web_hosts: tuple[str, ...] = ()
     trusted_platforms: tuple[str, ...] = ()
+    log_format: str = "text"
+    log_level: str = "INFO"
+    forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
 
     @property
     def master_key_file(self) -> Path:
@@ -86,6 +94,11 @@ class Config:
             ),
             did_web_hosts=_hosts(env.get("CREDBANK_DID_WEB_HOSTS", "")),
             trusted_platforms=_platforms(env.get("CREDBANK_TRUSTED_PLATFORMS", "")),
+            log_format=_choice(env, "CREDBANK_LOG_FORMAT", LOG_FORMATS, "text"),
+            log_level=_choice(
+                env, "CREDBANK_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True
+            ),
+            forwarded_allow_ips=_addresses(env.get("CREDBANK_FORWARDED_ALLOW_IPS")),
         )
 
 
@@ -110,6 +123,41 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ConfigError(f"{name}: expected a positive whole number, got {raw!r}")
     return int(raw)
+
+
+def _choice(
+    env: Mapping[str, str],
+    name: str,
+    choices: tuple[str, ...],
+    default: str,
+    *,
+    upper: bool = False,
+) -> str:
+    raw = env.get(name)
+    if not raw:
+        return default
+    value = raw.upper() if upper else raw
+    if value not in choices:
+        raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
+def _addresses(raw: str | None) -> tuple[str, ...]:
+    """Proxy addresses or networks, comma-separated, or '*' for any."""
+    if not raw:
+        return DEFAULT_FORWARDED_ALLOW_IPS
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for item in items:
+        if item == "*":
+            continue
+        try:
+            ipaddress.ip_network(item)
+        except ValueError as exc:
+            raise ConfigError(
+                "CREDBANK_FORWARDED_ALLOW_IPS: expected IP addresses or networks, "
+                f"got {item!r}"
+            ) from exc
+    return items
 
 
 def _hosts(raw: str) -> tuple[str, ...]:

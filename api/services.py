@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from api.config import Config
+from api.metrics import MetricsListener, count_log_entries
 from credits.bank import CreditBank
 from issuers.catalogue import Catalogue
 from issuers.issuance import Issuance
@@ -73,7 +74,9 @@ def open_services(config: Config, *, now: datetime | None = None) -> Services:
                 key = keystore.create_key(
                     session, owner=LOG_KEY_OWNER, algorithm=ED25519, now=now
                 )
-            log = TransparencyLog(config.log_origin, keystore.signer(key))
+            log = TransparencyLog(
+                config.log_origin, keystore.signer(key), on_append=count_log_entries
+            )
             log.initialise(session, now=now)
             if created:
                 log.append(session, [key_added_entry(key, now)], now=now)
@@ -91,7 +94,7 @@ def open_services(config: Config, *, now: datetime | None = None) -> Services:
         log,
         registry,
         catalogue,
-        Issuance(catalogue, listeners=(bank,)),
+        Issuance(catalogue, listeners=(bank, MetricsListener())),
         bank,
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,13 +39,23 @@ from ledger.models import LogCheckpoint, LogEntry, LogHead, LogNode
 from ledger.notes import NoteVerifier, sign_note
 from ledger.proofs import TLogProof
 
-__all__ = ["HEAD_ID", "MAX_PAGE", "Head", "StoredNodes", "TransparencyLog"]
+__all__ = [
+    "HEAD_ID",
+    "MAX_PAGE",
+    "AppendHook",
+    "Head",
+    "StoredNodes",
+    "TransparencyLog",
+]
 
 HEAD_ID = 1
 
 # The most entries one `read_entries` call returns: about 1-2 MB of JSON at typical
 # entry sizes, small enough for one HTTP response.
 MAX_PAGE = 1000
+
+# Told of each append's entries, in the appending transaction (metrics count them).
+AppendHook = Callable[[Session, Sequence[Mapping[str, Any]]], None]
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +110,12 @@ class StoredNodes:
 class TransparencyLog:
     """One log: its origin (the note key name) and the signer of its checkpoints."""
 
-    def __init__(self, origin: str, signer: Signer) -> None:
+    def __init__(
+        self, origin: str, signer: Signer, *, on_append: AppendHook | None = None
+    ) -> None:
         self.origin = origin
         self._signer = signer
+        self._on_append = on_append
         self.verifier = NoteVerifier.from_public_key(origin, signer.public_key)
 
     @property
@@ -181,6 +194,8 @@ class TransparencyLog:
         self._store_checkpoint(session, new_size, new_root, now)
 
         logger.debug("appended entries %d..%d", old_size, new_size - 1)
+        if self._on_append is not None:
+            self._on_append(session, entries)
         return list(range(old_size, new_size))
 
     def latest_checkpoint(self, session: Session) -> LogCheckpoint:

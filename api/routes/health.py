@@ -1,15 +1,24 @@
-"""Liveness."""
+"""Liveness and Prometheus metrics (DESIGN §9)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from flask import Response, request
 from sqlalchemy import text
 
 from api.context import services
+from api.metrics import exposition
 from api.smorest import Blueprint
 
-blp = Blueprint("health", __name__, description="Liveness")
+blp = Blueprint("health", __name__, description="Liveness and metrics")
+
+_METRICS_EXAMPLE = (
+    "# HELP credbank_log_tree_size Entries in the transparency log.\n"
+    "# TYPE credbank_log_tree_size gauge\n"
+    "credbank_log_tree_size 42.0\n"
+)
 
 
 @blp.route("/healthz")
@@ -19,3 +28,27 @@ def healthz() -> dict[str, Any]:
     with services().database.transaction() as session:
         session.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+@blp.route("/metrics")
+@blp.doc(
+    responses={
+        200: {
+            "description": "Prometheus text format 0.0.4 (1.0.0 or OpenMetrics "
+            "when the Accept header asks): requests, latencies, issuance, the "
+            "log's size and its newest checkpoint's age",
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string"},
+                    "example": _METRICS_EXAMPLE,
+                }
+            },
+        }
+    }
+)
+def metrics() -> Response:
+    """Every worker's counters, summed, and the log read from the database."""
+    body, media_type = exposition(
+        services().database, datetime.now(UTC), request.headers.get("Accept", "")
+    )
+    return Response(body, content_type=media_type)
