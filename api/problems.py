@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from api.auth import AuthenticationError
+from api.logs import request_id
 from credentials.errors import CredentialError, ProofGenerationError
 from credits.errors import CreditsError
 from issuers.errors import (
@@ -29,6 +31,7 @@ from ledger.errors import EntryError, FormatError, LogRangeError
 from verify.errors import QRCodeTooLargeError
 
 __all__ = [
+    "MEDIA_TYPE",
     "PROBLEM_TYPES",
     "ProblemSchema",
     "problem",
@@ -82,11 +85,19 @@ logger = logging.getLogger(__name__)
 class ProblemSchema(ma.Schema):
     """RFC 9457 §3.1 members, plus `errors` naming each invalid field."""
 
-    type = ma.fields.String(metadata={"description": "Problem type URI"})
-    title = ma.fields.String()
-    status = ma.fields.Integer()
-    detail = ma.fields.String()
+    type = ma.fields.String(
+        required=True, metadata={"description": "Problem type URI, listed at /problems"}
+    )
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True)
     errors = ma.fields.Dict(metadata={"description": "Messages per invalid field"})
+    requestId = ma.fields.String(
+        metadata={
+            "description": "On 5xx answers: the request id of the server's log "
+            "lines (RFC 9457 §3.2 extension member)"
+        }
+    )
 
 
 def problem(
@@ -99,13 +110,18 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Build a problem+json response."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    # RFC 9457 §4.2.1: with type about:blank the title is the status phrase.
+    phrase = title or HTTPStatus(status).phrase
+    body: dict[str, Any] = {"type": "about:blank", "title": phrase, "status": status}
     if code is not None:
         body["type"] = f"{current_app.config['CREDBANK_BASE_URL']}/problems#{code}"
         body["title"] = title or PROBLEM_TYPES[code][1]
     body["detail"] = detail
     if errors:
         body["errors"] = errors
+    if status >= 500 and has_request_context():
+        # So that an operator can find the log lines of this failure.
+        body["requestId"] = request_id()
     return Response(
         json.dumps(body, ensure_ascii=False),
         status=status,

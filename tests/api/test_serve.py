@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from api.config import Config
+from api.logs import JSONFormatter
+from api.serve import gunicorn_settings
 from api.services import Services
 from ledger import NoteVerifier, open_checkpoint
 from tests.api.conftest import CREDBANK, RunCLI, assert_one_line_error
@@ -114,3 +120,197 @@ def test_serve_refuses_a_wrong_master_key_before_starting(
     )
 
     assert "the master key does not open key" in line
+
+
+# Production settings (issue 8): the configuration, the workers, their metrics.
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone while we looked
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _wait_for_workers(pid: int, count: int) -> list[int]:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        workers = _children(pid)
+        if len(workers) >= count:
+            return workers
+        time.sleep(0.2)
+    pytest.fail(f"expected {count} workers within {START_TIMEOUT} s")
+
+
+def _metrics_dir_of(pids: list[int]) -> Path:
+    """The metrics directory, from the files a worker that counted holds open."""
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                target = Path(fd.readlink())
+            except OSError:
+                continue
+            if target.parent.name.startswith("credbank-metrics-"):
+                return target.parent
+    pytest.fail("no worker holds a metrics file open")
+
+
+def _metrics(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    _, text = _get(f"{url}/metrics")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def _healthz_count(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float],
+) -> float:
+    labels = frozenset(
+        {"endpoint": "/healthz", "method": "GET", "status": "200"}.items()
+    )
+    return samples.get(("credbank_http_requests_total", labels), 0.0)
+
+
+def test_gunicorn_settings_follow_the_configuration(tmp_path: Path) -> None:
+    config = Config.from_env(
+        {
+            "CREDBANK_WORKERS": "5",
+            "CREDBANK_THREADS": "3",
+            "CREDBANK_LOG_FORMAT": "json",
+            "CREDBANK_LOG_LEVEL": "warning",
+            "CREDBANK_FORWARDED_ALLOW_IPS": "10.0.0.0/8, 192.0.2.7",
+        }
+    )
+
+    settings = gunicorn_settings(config, tmp_path, owned=False)
+
+    assert settings["workers"] == 5
+    assert settings["threads"] == 3
+    assert settings["worker_class"] == "gthread"
+    assert settings["preload_app"] is False
+    assert settings["max_requests"] == 10_000
+    assert settings["max_requests_jitter"] == 1_000
+    assert settings["graceful_timeout"] < settings["timeout"]
+    assert settings["forwarded_allow_ips"] == "10.0.0.0/8,192.0.2.7"
+    assert settings["accesslog"] is None
+    assert settings["loglevel"] == "warning"
+    assert settings["logconfig_dict"]["root"]["level"] == "WARNING"
+    assert settings["logconfig_dict"]["formatters"]["credbank"] == {"()": JSONFormatter}
+    # gunicorn calls these with (server, worker) and (server).
+    settings["on_exit"](None)
+    assert tmp_path.exists()  # not ours to remove
+
+
+def test_the_config_file_reads_the_environment(env: dict[str, str]) -> None:
+    script = (
+        "import json, os, api.gunicorn_conf as c; "
+        "print(json.dumps([c.workers, c.threads, c.worker_class, c.keepalive, "
+        "os.environ['PROMETHEUS_MULTIPROC_DIR']])); c.on_exit(None)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**env, "CREDBANK_WORKERS": "7", "CREDBANK_THREADS": "2"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    workers, threads, worker_class, keepalive, directory = json.loads(done.stdout)
+    assert (workers, threads, worker_class, keepalive) == (7, 2, "gthread", 5)
+    assert Path(directory).name.startswith("credbank-metrics-")
+    assert not Path(directory).exists()  # removed by on_exit
+
+
+def test_gunicorn_runs_the_app_from_its_config_file(
+    env: dict[str, str], migrated: Config
+) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "-c",
+            "python:api.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "api.wsgi:app",
+        ],
+        env={**env, "CREDBANK_WORKERS": "2"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        status, _ = _wait_for(process, f"http://127.0.0.1:{port}/healthz")
+        workers = _wait_for_workers(process.pid, 2)
+        samples = _metrics(f"http://127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+    assert status == 200
+    assert len(workers) == 2
+    assert samples[("credbank_database_up", frozenset())] == 1
+    assert samples[("credbank_log_tree_size", frozenset())] == 1
+
+
+def test_serve_runs_the_configured_workers_and_sums_their_counts(
+    env: dict[str, str], migrated: Config
+) -> None:
+    requests = 20
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [str(CREDBANK), "serve", "--port", str(port)],
+        env={
+            **env,
+            "CREDBANK_WORKERS": "3",
+            "CREDBANK_LOG_FORMAT": "json",
+            # Each worker exits after 4 requests: the counts of workers that are
+            # gone must stay in the sum.
+            "GUNICORN_CMD_ARGS": "--max-requests 4 --max-requests-jitter 0",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(process, f"{url}/healthz")
+        workers = _wait_for_workers(process.pid, 3)
+        directory = _metrics_dir_of(workers)
+        ids = []
+        for n in range(requests):
+            request = urllib.request.Request(
+                f"{url}/healthz", headers={"X-Request-ID": f"count-{n}"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 200
+                ids.append(response.headers["X-Request-ID"])
+        samples = _metrics(url)
+        files = sorted(path.name for path in directory.glob("*.db"))
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+
+    assert len(workers) == 3
+    assert ids == [f"count-{n}" for n in range(requests)]
+    assert _healthz_count(samples) == requests + 1
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    booted = [line for line in lines if "Booting worker" in line["message"]]
+    assert len(booted) > 3  # workers were replaced while the requests ran
+    access = [line["requestId"] for line in lines if line["logger"] == "api.access"]
+    assert set(ids) <= set(access)
+    # Exited workers' files were folded into the archives, not left behind.
+    assert "counter_archive.db" in files
+    assert len([name for name in files if name.startswith("counter_")]) <= 1 + 3
+    assert not directory.exists()  # removed when the master exited
