@@ -11,12 +11,14 @@ from api.auth import BEARER_SCHEME
 from api.config import Config
 from api.logs import install_request_log
 from api.metrics import install_request_metrics
-from api.problems import PROBLEM_TYPES, register_problem_handlers
+from api.problems import register_problem_handlers
 from api.routes import (
     achievements,
     committee,
     credentials,
     credit_bank,
+    docs,
+    erasure,
     health,
     issuers,
     learner_page,
@@ -74,6 +76,8 @@ def create_app(
     api.register_blueprint(verification_page.blp)
     api.register_blueprint(wallet.blp)
     api.register_blueprint(learner_page.blp)
+    api.register_blueprint(erasure.blp)
+    api.register_blueprint(docs.blp)
     register_problem_handlers(app)
 
     @app.url_value_preprocessor
@@ -82,13 +86,5 @@ def create_app(
         # would fail in the driver and answer 500 instead of 404.
         if values and any(isinstance(v, str) and "\x00" in v for v in values.values()):
             raise NotFound("no such resource")
-
-    @app.get("/problems")
-    def problem_types() -> dict[str, object]:
-        """The problem types this service answers with (RFC 9457 §3.1.1)."""
-        return {
-            code: {"status": status, "title": title}
-            for code, (status, title) in PROBLEM_TYPES.items()
-        }
 
     return app

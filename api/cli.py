@@ -35,6 +35,7 @@ from api.cli_wallet import (
 from api.config import Config
 from credits import CreditsError, evaluate, load_credentials, load_rule_set
 from issuers.batch import RowOutcome
+from issuers.erasure import ERASURE_REASONS
 from issuers.replay import replay_registry
 from keys import CredbankError, Database, StoredKey
 from ledger import (
@@ -294,6 +295,42 @@ def issue_batch_command(batch_file: str, slug: str, output: str | None) -> int:
         f"of {len(outcomes)} rows"
     )
     return EXIT_INVALID if failed else 0
+
+
+@cli.group()
+def learner() -> None:
+    """Learners' personal data."""
+
+
+@learner.command("erase")
+@click.argument("learner_id", metavar="ID")
+@click.option(
+    "--reason",
+    required=True,
+    type=click.Choice(ERASURE_REASONS),
+    help="The ground of the erasure (a code: it is logged).",
+)
+def learner_erase(learner_id: str, reason: str) -> None:
+    """Erase a learner's personal data for good; their credentials still verify.
+
+    Erasing a learner again changes nothing and prints the first erasure.
+    """
+    from api.erasure import erase_learner_everywhere
+    from api.services import open_services
+
+    services = open_services(Config.from_env())
+    try:
+        erasure = erase_learner_everywhere(
+            services, learner_id, reason=reason, now=datetime.now(UTC)
+        )
+    finally:
+        services.close()
+    stamp = erasure.erased_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    done = "erased" if erasure.created else "was already erased"
+    click.echo(
+        f"learner {erasure.learner_id} {done} at {stamp} ({erasure.reason}), "
+        f"log entry {erasure.log_index}"
+    )
 
 
 def _check_writable(path: str) -> None:

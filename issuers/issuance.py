@@ -236,6 +236,12 @@ class Issuance:
         if award.idempotency_key is not None:
             earlier = by_key.get(award.idempotency_key)
             if earlier is not None:
+                if earlier.request_digest is None:
+                    # issuers.erasure clears the digest, which hashes personal data.
+                    raise ConflictError(
+                        f"idempotency key {award.idempotency_key!r} names a "
+                        "credential whose learner was erased"
+                    )
                 if earlier.request_digest != award.request_digest:
                     raise ConflictError(
                         f"idempotency key {award.idempotency_key!r} was used for "

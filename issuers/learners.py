@@ -20,7 +20,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import DateTime, LargeBinary, String, select
+from sqlalchemy import BigInteger, DateTime, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from keys import KeyStore, KeyStoreError
@@ -33,6 +33,7 @@ __all__ = [
     "LearnerProfile",
     "email_lookup_key",
     "find_or_create_learner",
+    "learner_key_owner",
     "learner_profile",
 ]
 
@@ -51,6 +52,9 @@ class Learner(Base):
     sealed_profile: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set with erased_at by issuers.erasure: why, and the `learner.erased` entry.
+    erasure_reason: Mapped[str | None] = mapped_column(String(32))
+    erasure_log_index: Mapped[int | None] = mapped_column(BigInteger)
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,7 @@ class LearnerBook:
         return self._lookup_key
 
     def _seal(self, learner: Learner, profile: dict[str, Any]) -> None:
-        owner = _owner(learner.id)
+        owner = learner_key_owner(learner.id)
         if learner.id not in self._learners:
             key = self._keystore.data_key(self._session, owner, now=self._now)
             learner.sealed_profile = _seal(key, learner.id, profile)
@@ -247,7 +251,7 @@ def learner_profile(
     """The learner's personal data, or None once erased (or never given)."""
     if learner.sealed_profile is None:
         return None
-    key = keystore.existing_data_key(session, _owner(learner.id))
+    key = keystore.existing_data_key(session, learner_key_owner(learner.id))
     if key is None:
         return None
     blob = learner.sealed_profile
@@ -264,7 +268,8 @@ def learner_profile(
     return LearnerProfile(fields.get("name"), fields.get("email"))
 
 
-def _owner(learner_id: str) -> str:
+def learner_key_owner(learner_id: str) -> str:
+    """The owner of a learner's data key in the key store."""
     return f"learner:{learner_id}"
 
 

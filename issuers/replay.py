@@ -12,13 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from issuers.issuance import IssuedCredential
+from issuers.learners import Learner, learner_key_owner
 from issuers.models import Achievement, Issuer, IssuerEvent, Review
 from keys import StoredKey
 from keys.multikey import encode_multikey
+from keys.store import DataKey
 from ledger.audit import Discrepancy
 from ledger.entries import parse_entry
 from ledger.models import LogEntry
@@ -52,6 +54,7 @@ class _Expected:
     achievements: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
     keys: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
     credentials: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
+    erased: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
 
 
 def replay_registry(session: Session) -> Discrepancy | None:
@@ -71,6 +74,7 @@ def replay_registry(session: Session) -> Discrepancy | None:
         or _compare_achievements(session, expected)
         or _compare_keys(session, expected)
         or _compare_credentials(session, expected)
+        or _compare_erased(session, expected)
     )
 
 
@@ -149,6 +153,14 @@ def _apply(expected: _Expected, index: int, entry: dict[str, Any]) -> None:
         row, _ = expected.keys[entry["key"]]
         row["state"] = kind.partition(".")[2]
         expected.keys[entry["key"]] = (row, index)
+    elif kind == "learner.erased":
+        row = {
+            "erased": True,
+            "erasure_reason": entry["reason"],
+            "erasure_log_index": index,
+            "personal_data": [],
+        }
+        expected.erased[entry["learner"]] = (row, index)
 
 
 def _entries(session: Session) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -282,3 +294,42 @@ def _compare_credentials(session: Session, expected: _Expected) -> Discrepancy |
         for c in session.scalars(select(IssuedCredential))
     }
     return _compare_rows("credential", table, expected.credentials)
+
+
+def _compare_erased(session: Session, expected: _Expected) -> Discrepancy | None:
+    """Erased learners against `learner.erased` entries: the same learners, each
+    holding nothing personal any more (issuers.erasure)."""
+    erased = Learner.erased_at.is_not(None) | Learner.erasure_log_index.is_not(None)
+    query = select(Learner).where(erased)
+    learners = {learner.id: learner for learner in session.scalars(query)}
+    # A learner the log erased but the table did not: found one by one (rare).
+    for learner_id in expected.erased.keys() - learners.keys():
+        found = session.get(Learner, learner_id)
+        if found is not None:
+            learners[learner_id] = found
+    keyed = set(
+        session.scalars(
+            select(Learner.id)
+            .join(DataKey, DataKey.owner == literal(learner_key_owner("")) + Learner.id)
+            .where(erased)
+        )
+    )
+    table = {
+        learner.id: {
+            "erased": learner.erased_at is not None,
+            "erasure_reason": learner.erasure_reason,
+            "erasure_log_index": learner.erasure_log_index,
+            "personal_data": [
+                name
+                for name, value in (
+                    ("did", learner.did),
+                    ("email_lookup", learner.email_lookup),
+                    ("sealed_profile", learner.sealed_profile),
+                    ("data_key", learner.id in keyed),
+                )
+                if value
+            ],
+        }
+        for learner in learners.values()
+    }
+    return _compare_rows("learner", table, expected.erased)

@@ -14,10 +14,10 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import DateTime, LargeBinary, String
+from sqlalchemy import CursorResult, DateTime, LargeBinary, String, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from issuers.errors import NotFoundError
+from issuers.errors import ConflictError, NotFoundError
 from issuers.learners import Learner
 from keys.database import Base
 
@@ -27,6 +27,7 @@ __all__ = [
     "claim_url",
     "create_claim_link",
     "redeem_claim_link",
+    "revoke_claim_links",
 ]
 
 # Long enough for a learner to open a link e-mailed at the end of a course after a
@@ -58,8 +59,11 @@ def create_claim_link(
 ) -> tuple[str, datetime]:
     """Store a new link for the learner; return its secret (never stored) and
     its expiry. `created_by` is the id of the token that asked, for audit."""
-    if session.get(Learner, learner_id) is None:
+    learner = session.get(Learner, learner_id)
+    if learner is None:
         raise NotFoundError(f"no learner {learner_id!r}")
+    if learner.erased_at is not None:
+        raise ConflictError(f"learner {learner_id} was erased; no page to link to")
 
     secret = _PREFIX + secrets.token_urlsafe(_SECRET_BYTES)
     expires = now + CLAIM_LINK_TTL
@@ -95,6 +99,15 @@ def redeem_claim_link(session: Session, secret: str, *, now: datetime) -> str:
     if learner is None or learner.erased_at is not None:
         raise unknown
     return learner.id
+
+
+def revoke_claim_links(session: Session, learner_id: str) -> int:
+    """Delete every link of the learner (on erasure); how many there were."""
+    deleted = session.execute(
+        delete(ClaimLink).where(ClaimLink.learner_id == learner_id)
+    )
+    assert isinstance(deleted, CursorResult)
+    return deleted.rowcount
 
 
 def claim_url(base_url: str, secret: str) -> str:

@@ -11,7 +11,19 @@ from flask import Response, jsonify, request
 from api.auth import ADMIN, ISSUER, current_principal, requires
 from api.context import services
 from api.problems import problem_status
-from api.smorest import Blueprint
+from api.routes.credential_schemas import (
+    AWARD_EXAMPLE,
+    BATCH_CSV_EXAMPLE,
+    CREDENTIAL_EXAMPLE,
+    ISSUED_EXAMPLE,
+    STATUS_LIST_EXAMPLE,
+    BatchAnswerSchema,
+    IssueAnswerSchema,
+    IssuedSchema,
+    StatusAnswerSchema,
+    VerifiableCredentialSchema,
+)
+from api.smorest import TEXT, Blueprint
 from credentials.status_list import REVOCATION, SUSPENSION
 from issuers.awards import AwardSchema, to_award
 from issuers.batch import RowOutcome, issue_batch, rows_from_csv
@@ -28,6 +40,13 @@ from verify.qr import qr_png, qr_svg, verification_url
 from wallet.claim_links import claim_url, create_claim_link
 
 blp = Blueprint("credentials", __name__, description="Credentials")
+
+_QR_EXAMPLE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 49 49">'
+    '<title>http://127.0.0.1:8000/v/urn:uuid:6f1d…</title><path d="M4 4h7v7H4z"/>'
+    "</svg>"
+)
+_JWT_EXAMPLE = ISSUED_EXAMPLE["credential"]["vc+jwt"]
 
 
 class IssueOptionsSchema(ma.Schema):
@@ -131,7 +150,17 @@ class StatusChangeSchema(ma.Schema):
 
 @blp.route("/credentials/award", methods=["POST"])
 @requires(ISSUER)
-@blp.arguments(AwardSchema)
+@blp.arguments(AwardSchema, example=AWARD_EXAMPLE)
+@blp.response(201, IssuedSchema, example=ISSUED_EXAMPLE)
+@blp.alt_response(
+    200,
+    schema=IssuedSchema,
+    description="A replay (same idempotency key and content): the credential "
+    "issued the first time",
+    example=ISSUED_EXAMPLE,
+    success=True,
+)
+@blp.problems(404, 409)
 def award(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Award an approved achievement to a learner; answers every secured form."""
     app = services()
@@ -156,7 +185,22 @@ def award(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 @blp.route("/credentials/issue", methods=["POST"])
 @requires(ISSUER)
-@blp.arguments(IssueRequestSchema)
+@blp.arguments(
+    IssueRequestSchema,
+    example={
+        "credential": {
+            key: CREDENTIAL_EXAMPLE[key]
+            for key in ("@context", "type", "name", "credentialSubject")
+        },
+        "options": {"formats": ["eddsa-rdfc-2022"]},
+    },
+)
+@blp.response(
+    201,
+    IssueAnswerSchema,
+    example={**ISSUED_EXAMPLE, "verifiableCredential": CREDENTIAL_EXAMPLE},
+)
+@blp.problems(409)
 def issue(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """W3C VC-API issue: secure a credential the caller built; the service adds
     the issuer, id, status entries and proof, and logs its digest."""
@@ -184,18 +228,52 @@ def issue(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
 @requires(ISSUER)
 @blp.doc(
     requestBody={
+        "required": True,
         "content": {
-            "application/json": {"schema": {"type": "array", "items": AwardSchema}},
-            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {
+                "schema": {"type": "array", "items": AwardSchema, "maxItems": 10000},
+                "example": [AWARD_EXAMPLE],
+            },
+            "text/csv": {"schema": TEXT, "example": BATCH_CSV_EXAMPLE},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
+                    "required": ["file"],
                     "properties": {"file": {"type": "string", "format": "binary"}},
-                }
+                },
+                "example": {"file": BATCH_CSV_EXAMPLE},
             },
-        }
+        },
     }
 )
+@blp.response(
+    200,
+    BatchAnswerSchema,
+    example={
+        "issued": 1,
+        "existing": 0,
+        "failed": 1,
+        "rows": [
+            {
+                "row": 1,
+                "status": "issued",
+                "id": ISSUED_EXAMPLE["id"],
+                "digest": ISSUED_EXAMPLE["digest"],
+                "verificationUrl": ISSUED_EXAMPLE["verificationUrl"],
+            },
+            {
+                "row": 2,
+                "error": {
+                    "type": "http://127.0.0.1:8000/problems#invalid-input",
+                    "title": "The input is invalid",
+                    "status": 400,
+                    "detail": "achievement: no achievement 'ach-0000'",
+                },
+            },
+        ],
+    },
+)
+@blp.problems(400)
 def batch() -> dict[str, Any]:
     """Issue up to 10,000 awards (a JSON list, or CSV as the body or a `file`);
     every row is answered with its credential or its error."""
@@ -216,7 +294,24 @@ def batch() -> dict[str, Any]:
 
 @blp.route("/credentials/status", methods=["POST"])
 @requires(ADMIN, ISSUER)
-@blp.arguments(StatusChangeSchema)
+@blp.arguments(
+    StatusChangeSchema,
+    example={
+        "credentialId": ISSUED_EXAMPLE["id"],
+        "credentialStatus": {
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+        },
+        "status": True,
+        "reason": "Awarded in error (assessment record 2026-113).",
+    },
+)
+@blp.response(
+    200,
+    StatusAnswerSchema,
+    example={"credentialId": ISSUED_EXAMPLE["id"], "status": "revoked"},
+)
+@blp.problems(404, 409)
 def change_status(data: dict[str, Any]) -> dict[str, Any]:
     """Revoke (final), suspend or reinstate a credential, with a reason;
     takes the VC-API request shape or the short one."""
@@ -261,6 +356,8 @@ def _check_named_entry(
 
 
 @blp.route("/credentials/<path:credential_id>/qr.svg")
+@blp.response(200, TEXT, content_type="image/svg+xml", example=_QR_EXAMPLE)
+@blp.problems(404, 500, 503)
 def qr_code_svg(credential_id: str) -> Response:
     """QR code of the verification URL (error correction M, version 6 at most)."""
     url = _verification_url_of(credential_id)
@@ -272,6 +369,8 @@ def qr_code_svg(credential_id: str) -> Response:
 
 
 @blp.route("/credentials/<path:credential_id>/qr.png")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="image/png")
+@blp.problems(404, 500, 503)
 def qr_code_png(credential_id: str) -> Response:
     """The same QR code as a PNG, for printing."""
     url = _verification_url_of(credential_id)
@@ -283,6 +382,31 @@ def qr_code_png(credential_id: str) -> Response:
 
 
 @blp.route("/credentials/<path:credential_id>")
+@blp.response(
+    200,
+    VerifiableCredentialSchema,
+    content_type="application/vc+ld+json",
+    example=CREDENTIAL_EXAMPLE,
+)
+@blp.alt_response(
+    200,
+    schema=TEXT,
+    content_type="application/vc+jwt",
+    description="The vc+jwt form, a compact JWS",
+    example=_JWT_EXAMPLE,
+    success=True,
+)
+@blp.problems(404, 503)
+@blp.doc(
+    parameters=[
+        {
+            "in": "query",
+            "name": "format",
+            "schema": {"type": "string", "enum": list(FORMATS)},
+            "description": "one of the forms the credential was issued in",
+        }
+    ]
+)
 def show_credential(credential_id: str) -> Response:
     """The credential as issued: `?format=` one of its secured forms (default the
     first one asked for at issuance)."""
@@ -304,6 +428,28 @@ def show_credential(credential_id: str) -> Response:
 
 
 @blp.route("/status/<list_id>")
+@blp.response(
+    200,
+    VerifiableCredentialSchema,
+    content_type="application/vc+ld+json",
+    example=STATUS_LIST_EXAMPLE,
+    headers={
+        "ETag": {"schema": {"type": "string"}},
+        "Cache-Control": {"schema": {"type": "string"}},
+    },
+)
+@blp.alt_response(304, "NOT_MODIFIED", success=True)
+@blp.problems(404, 503)
+@blp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "If-None-Match",
+            "schema": {"type": "string"},
+            "description": "the ETag of a copy held; 304 if it is still current",
+        }
+    ]
+)
 def status_list(list_id: str) -> Response:
     """A signed BitstringStatusListCredential (Bitstring Status List v1.0 §2.2)."""
     app = services()

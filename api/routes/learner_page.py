@@ -9,11 +9,12 @@ passed through is the QR code SVG that verify/qr.py draws from our own URL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
+import marshmallow as ma
 from flask import Response
 from markupsafe import Markup
 from sqlalchemy import select
@@ -24,9 +25,9 @@ from api.context import services
 from api.pages import page_language, render_page
 from api.routes.learner_page_text import LEARNER_TEXT
 from api.routes.verification_page import PAGE_SECURITY_HEADERS
-from api.routes.wallet import wallet_download
+from api.routes.wallet import WALLET_EXAMPLE, WalletSchema, wallet_download
 from api.services import Services
-from api.smorest import Blueprint
+from api.smorest import HTML_PAGE, LANG, Blueprint, html_example
 from issuers.errors import ForbiddenError, NotFoundError
 from issuers.issuance import IssuedCredential, get_credential, unsecured_document
 from issuers.learners import Learner, learner_profile
@@ -38,9 +39,28 @@ __all__ = ["blp"]
 
 blp = Blueprint("learner_page", __name__, description="The learner's page (HTML)")
 
-_HTML = {"200": {"description": "An HTML page", "content": {"text/html": {}}}}
+F = TypeVar("F", bound=Callable[..., Any])
+
 # A page reached by a secret URL: never cached, never indexed.
 _PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+class ClaimLinkSchema(ma.Schema):
+    url = ma.fields.String(required=True)
+    expires = ma.fields.String(required=True)
+
+
+def _page(title: str) -> Callable[[F], F]:
+    """Document a view answering the learner's page (or a certificate)."""
+
+    def decorate(view: F) -> F:
+        view = blp.response(
+            200, HTML_PAGE, content_type="text/html", example=html_example(title)
+        )(view)
+        view = blp.problems(503)(view)
+        return cast(F, blp.doc(parameters=[LANG])(view))
+
+    return decorate
 
 
 @dataclass(frozen=True)
@@ -75,7 +95,16 @@ class LearnerView:
 
 @blp.route("/learners/<learner_id>/claim-links", methods=["POST"])
 @requires(LEARNER, ISSUER, ADMIN)
-@blp.doc(responses={201: {"description": "`{url, expires}`; the URL is shown once"}})
+@blp.response(
+    201,
+    ClaimLinkSchema,
+    description="The link, shown once, and when it expires",
+    example={
+        "url": "http://127.0.0.1:8000/me/Xb2-EXAMPLEonlyEXAMPLEonly",
+        "expires": "2027-03-01T09:30:00Z",
+    },
+)
+@blp.problems(404)
 def new_claim_link(learner_id: str) -> tuple[dict[str, str], int, dict[str, str]]:
     """A link to the learner's page, valid 90 days, for the learner themselves, an
     issuer that issued to them (to send it on), or an admin."""
@@ -98,7 +127,8 @@ def new_claim_link(learner_id: str) -> tuple[dict[str, str], int, dict[str, str]
 
 
 @blp.route("/me/<secret>")
-@blp.doc(responses=_HTML)
+@_page("李明")
+@blp.error_pages(404)
 def claimed_page(secret: str) -> Response:
     """The learner's page, opened by a claim link."""
     learner_id = _redeem(secret)
@@ -108,7 +138,14 @@ def claimed_page(secret: str) -> Response:
 
 
 @blp.route("/me/<secret>/wallet")
-@blp.doc(responses={200: {"description": "The credbank-wallet/v1 file"}})
+@blp.response(
+    200,
+    WalletSchema,
+    description="The credbank-wallet/v1 file, as a download",
+    example=WALLET_EXAMPLE,
+)
+@blp.error_pages(404)
+@blp.problems(503)
 def claimed_wallet(secret: str) -> Response:
     """The learner's whole wallet, as `GET /learners/<id>/wallet` serves it."""
     learner_id = _redeem(secret)
@@ -118,7 +155,8 @@ def claimed_wallet(secret: str) -> Response:
 
 
 @blp.route("/me/<secret>/certificates/<path:credential_id>")
-@blp.doc(responses=_HTML)
+@_page("证书 Certificate")
+@blp.error_pages(404)
 def claimed_certificate(secret: str, credential_id: str) -> Response:
     """A printable certificate of one of the learner's credentials."""
     learner_id = _redeem(secret)
@@ -132,7 +170,8 @@ def claimed_certificate(secret: str, credential_id: str) -> Response:
 
 @blp.route("/learners/<learner_id>/page")
 @requires(LEARNER, ADMIN)
-@blp.doc(responses=_HTML)
+@_page("李明")
+@blp.problems(404)
 def learner_page(learner_id: str) -> Response:
     """The learner's page, for their own token or an admin's."""
     _check_own(learner_id)
@@ -141,7 +180,8 @@ def learner_page(learner_id: str) -> Response:
 
 @blp.route("/learners/<learner_id>/certificates/<path:credential_id>")
 @requires(LEARNER, ADMIN)
-@blp.doc(responses=_HTML)
+@_page("证书 Certificate")
+@blp.error_pages(404)
 def learner_certificate(learner_id: str, credential_id: str) -> Response:
     """A printable certificate, for the learner's own token or an admin's."""
     _check_own(learner_id)

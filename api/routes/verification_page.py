@@ -22,7 +22,7 @@ from api.pages import page_language, render_page
 from api.routes.verification import MAX_VERIFY_BYTES
 from api.routes.verification_text import VERIFICATION_TEXT
 from api.routes.wallet_page import is_wallet_submission, wallet_page
-from api.smorest import Blueprint
+from api.smorest import HTML_PAGE, LANG, Blueprint, html_example
 from api.verification import too_deep, verify_here
 from issuers.errors import NotFoundError
 from issuers.issuance import RDFC, get_credential
@@ -58,7 +58,7 @@ _JWT_DATA_URL = "data:application/vc+jwt,"
 # The outcome of each check as a symbol, beside its word and its colour.
 _MARKS = {"passed": "✓", "failed": "✗", "cannot-check": "?", "not-applicable": "–"}
 
-_HTML = {"200": {"description": "An HTML page", "content": {"text/html": {}}}}
+_JWT_EXAMPLE = "eyJhbGciOiJFZERTQSIsInR5cCI6InZjK2p3dCJ9.eyJAY29udGV4dCI6W119.c2ln"
 
 
 class _BadSubmission(Exception):
@@ -71,7 +71,16 @@ class _BadSubmission(Exception):
 
 
 @blp.route("/v/<path:credential_id>")
-@blp.doc(responses=_HTML)
+@blp.response(
+    200,
+    HTML_PAGE,
+    content_type="text/html",
+    description="The verdict, what the credential says, and every check",
+    example=html_example("有效 Valid"),
+)
+@blp.error_pages(404)
+@blp.problems(503)
+@blp.doc(parameters=[LANG])
 def credential_page(credential_id: str) -> Response:
     """The verification page of a credential issued here (what its QR code opens)."""
     app = services()
@@ -104,7 +113,10 @@ def credential_page(credential_id: str) -> Response:
 
 
 @blp.route("/verify", methods=["GET"])
-@blp.doc(responses=_HTML)
+@blp.response(
+    200, HTML_PAGE, content_type="text/html", example=html_example("验证 Verify")
+)
+@blp.doc(parameters=[LANG])
 def verify_form() -> Response:
     """A form to paste or upload a credential (JSON or JWT) and verify it."""
     return _secured(render_page("verify_form.html", t=_text()))
@@ -113,6 +125,7 @@ def verify_form() -> Response:
 @blp.route("/verify", methods=["POST"])
 @blp.doc(
     requestBody={
+        "required": True,
         "content": {
             "multipart/form-data": {
                 "schema": {
@@ -121,18 +134,29 @@ def verify_form() -> Response:
                         "credential": {"type": "string"},
                         "file": {"type": "string", "format": "binary"},
                     },
-                }
+                },
+                "example": {"credential": _JWT_EXAMPLE},
             },
             "application/x-www-form-urlencoded": {
                 "schema": {
                     "type": "object",
                     "properties": {"credential": {"type": "string"}},
-                }
+                },
+                "example": {"credential": _JWT_EXAMPLE},
             },
-        }
+        },
     },
-    responses=_HTML,
+    parameters=[LANG],
 )
+@blp.response(
+    200,
+    HTML_PAGE,
+    content_type="text/html",
+    description="The same page as /v/<id>; a wallet gets a block per item",
+    example=html_example("无效 Invalid"),
+)
+@blp.error_pages(400, 413)
+@blp.problems(503)
 def verify_submission() -> Response:
     """Verify a pasted (`credential`) or uploaded (`file`) credential, at most
     1 MB, and show the same page as `/v/<id>`; a wallet gets a block per item."""
