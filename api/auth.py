@@ -21,6 +21,7 @@ from flask import g, request
 from sqlalchemy import DateTime, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from api.apidoc import BEARER_SCHEME, add_problem_responses, add_security
 from api.context import services
 from credits.models import School
 from issuers.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -31,6 +32,7 @@ from keys.errors import CredbankError
 
 __all__ = [
     "ADMIN",
+    "BEARER_SCHEME",
     "ISSUER",
     "LEARNER",
     "REVIEWER",
@@ -54,9 +56,6 @@ ADMIN, REVIEWER, ISSUER, SCHOOL, LEARNER = (
 )
 ROLES = (ADMIN, REVIEWER, ISSUER, SCHOOL, LEARNER)
 _BOUND_ROLES = {REVIEWER, ISSUER, SCHOOL, LEARNER}
-
-# The name of the security scheme in the OpenAPI document.
-BEARER_SCHEME = "bearerAuth"
 
 # Lets secret scanners recognise a leaked token; not a secret itself.
 TOKEN_PREFIX = "cbt_"  # noqa: S105
@@ -157,13 +156,10 @@ def requires(*roles: str) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         guarded.__credbank_roles__ = roles  # type: ignore[attr-defined]
-        # Declare the bearer scheme in the OpenAPI operation (flask-smorest reads
-        # `_apidoc["manual_doc"]`); 401 and 403 are among its answers.
-        apidoc = dict(getattr(view, "_apidoc", {}))
-        manual = dict(apidoc.get("manual_doc", {}))
-        manual["security"] = [{BEARER_SCHEME: []}]
-        apidoc["manual_doc"] = manual
-        guarded._apidoc = apidoc  # type: ignore[attr-defined]
+        # The OpenAPI operation names the bearer scheme and these roles, and
+        # answers 401 and 403 (503 too: the token is looked up in the database).
+        add_security(guarded, roles)
+        add_problem_responses(guarded, (401, 403, 503))
         return guarded  # type: ignore[return-value]
 
     return decorate

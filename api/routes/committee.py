@@ -11,6 +11,13 @@ from sqlalchemy import select
 
 from api.auth import ADMIN, REVIEWER, ROLES, create_token, requires
 from api.context import services
+from api.routes.registry_schemas import (
+    ACHIEVEMENT_EXAMPLE,
+    APPLICATION_EXAMPLE,
+    PendingSchema,
+    ReviewerAnswerSchema,
+    TokenAnswerSchema,
+)
 from api.smorest import Blueprint
 from issuers.catalogue import SUBMITTED
 from issuers.models import Achievement, Issuer, Reviewer
@@ -42,7 +49,19 @@ class TokenRequestSchema(ma.Schema):
 
 @blp.route("/reviewers", methods=["POST"])
 @requires(ADMIN)
-@blp.arguments(ReviewerSchema)
+@blp.arguments(
+    ReviewerSchema,
+    example={"name": "张伟 Zhang Wei", "affiliations": ["91110000MA0000001X"]},
+)
+@blp.response(
+    201,
+    ReviewerAnswerSchema,
+    example={
+        "id": "rv-3f2a1b0c",
+        "token": "cbt_9xK-EXAMPLEonlyEXAMPLEonlyEXAMPLEonly2Qd",
+        "tokenId": "tok_0a1b2c3d4e5f6a7b",
+    },
+)
 def add_reviewer(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Add a committee member; the answer holds their token, shown once."""
     app = services()
@@ -64,7 +83,20 @@ def add_reviewer(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 @blp.route("/tokens", methods=["POST"])
 @requires(ADMIN)
-@blp.arguments(TokenRequestSchema)
+@blp.arguments(
+    TokenRequestSchema, example={"role": "issuer", "subject": "demo-college"}
+)
+@blp.response(
+    201,
+    TokenAnswerSchema,
+    example={
+        "id": "tok_7c6b5a4f3e2d1c0b",
+        "role": "issuer",
+        "subject": "demo-college",
+        "token": "cbt_Zt4-EXAMPLEonlyEXAMPLEonlyEXAMPLEonly8Lm",
+    },
+)
+@blp.problems(404)
 def add_token(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Create a bearer token; its secret is in this answer and nowhere else."""
     app = services()
@@ -82,6 +114,25 @@ def add_token(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 @blp.route("/reviews/pending")
 @requires(ADMIN, REVIEWER)
+@blp.response(
+    200,
+    PendingSchema,
+    example={
+        "issuers": [
+            {
+                key: APPLICATION_EXAMPLE[key]
+                for key in ("slug", "name", "legalId", "kind", "website")
+            }
+        ],
+        "achievements": [
+            {
+                "id": "ach-1a2b3c4d",
+                "issuer": "demo-college",
+                "definition": ACHIEVEMENT_EXAMPLE,
+            }
+        ],
+    },
+)
 def pending() -> dict[str, Any]:
     """Applications and achievements still waiting for a decision."""
     app = services()

@@ -23,10 +23,31 @@ from api.auth import ADMIN, LEARNER, SCHOOL, create_token, current_principal, re
 from api.context import services
 from api.pages import render_page, wants_html
 from api.problems import problem
+from api.routes.credential_schemas import CREDENTIAL_EXAMPLE
+from api.routes.credit_bank_schemas import (
+    ACCOUNT_EXAMPLE,
+    DEPOSIT_EXAMPLE,
+    PREVIEW_EXAMPLE,
+    RULE_SET_EXAMPLE,
+    RULE_SET_SOURCE_EXAMPLE,
+    SCHOOL_EXAMPLE,
+    TRANSFER_EXAMPLE,
+    AccountSchema,
+    CommittedTransferSchema,
+    ConsentCodeSchema,
+    DepositSchema,
+    PreviewSchema,
+    PublishedRuleSetSchema,
+    RuleSetSourceSchema,
+    SchoolAnswerSchema,
+    SchoolViewSchema,
+    TransferPageSchema,
+)
 from api.routes.credit_bank_text import CREDITS_TEXT
+from api.routes.registry_schemas import DID_DOCUMENT_EXAMPLE, DIDDocumentSchema
 from api.routes.verification import BadBody, read_json_body
 from api.services import Services
-from api.smorest import Blueprint
+from api.smorest import HTML_PAGE, TEXT, Blueprint, html_example
 from api.statements import service_document, statement_signer
 from api.verification import verify_here
 from credits.bank import Holder
@@ -121,8 +142,18 @@ class PageSchema(ma.Schema):
 
 @blp.route("/schools", methods=["POST"])
 @requires(ADMIN)
-@blp.arguments(SchoolSchema)
-@blp.response(201)
+@blp.arguments(SchoolSchema, example=SCHOOL_EXAMPLE)
+@blp.response(
+    201,
+    SchoolAnswerSchema,
+    example={
+        "id": SCHOOL_EXAMPLE["id"],
+        "did": SCHOOL_EXAMPLE["did"],
+        "token": "cbt_Lq8-EXAMPLEonlyEXAMPLEonlyEXAMPLEonly4Tz",
+        "tokenId": "tok_1b2c3d4e5f6a7b8c",
+    },
+)
+@blp.problems(409)
 def register(data: dict[str, Any]) -> dict[str, Any]:
     """Register a partner school; the answer holds its school token, shown once."""
     app = services()
@@ -146,6 +177,10 @@ def register(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/schools/<school_id>")
+@blp.response(
+    200, SchoolViewSchema, example={**SCHOOL_EXAMPLE, "ruleSets": [RULE_SET_EXAMPLE]}
+)
+@blp.problems(404, 503)
 def show_school(school_id: str) -> dict[str, Any]:
     """A school and the rule sets it published (latest version of each)."""
     app = services()
@@ -158,12 +193,19 @@ def show_school(school_id: str) -> dict[str, Any]:
 @requires(SCHOOL)
 @blp.doc(
     requestBody={
+        "required": True,
+        "description": "A credit-rules/v1 rule set, as YAML or JSON text",
         "content": {
-            media: {"schema": {"type": "string"}}
-            for media in ("application/yaml", "application/json")
-        }
+            "application/yaml": {"schema": TEXT, "example": RULE_SET_SOURCE_EXAMPLE},
+            "application/json": {
+                "schema": {"type": "object"},
+                "example": {"format": "credit-rules/v1", "id": "beng-logistics-demo"},
+            },
+        },
     }
 )
+@blp.response(201, PublishedRuleSetSchema, example=RULE_SET_EXAMPLE)
+@blp.problems(400, 404, 409)
 def publish(school_id: str) -> tuple[dict[str, Any], int]:
     """Publish a credit-rules/v1 rule set (YAML or JSON body) as its next version."""
     _check_own(SCHOOL, school_id)
@@ -193,6 +235,13 @@ def show_rule_set(
 
 @blp.route("/.well-known/did.json")
 @blp.route("/did.json")
+@blp.response(
+    200,
+    DIDDocumentSchema,
+    content_type="application/did+json",
+    example={**DID_DOCUMENT_EXAMPLE, "id": "did:web:127.0.0.1%3A8000"},
+)
+@blp.problems(404, 503)
 def service_did_document() -> Response:
     """The service's own DID document (it signs credit-transfer statements)."""
     app = services()
@@ -210,6 +259,15 @@ def service_did_document() -> Response:
 
 @blp.route("/learners/<learner_id>/credits")
 @requires(LEARNER, ADMIN)
+@blp.response(200, AccountSchema, example=ACCOUNT_EXAMPLE)
+@blp.alt_response(
+    200,
+    schema=HTML_PAGE,
+    content_type="text/html",
+    example=html_example("学分银行账户"),
+    success=True,
+)
+@blp.problems(404)
 def account(learner_id: str) -> Any:
     """The learner's deposits, balances per unit and transfers (JSON or a page)."""
     _check_own(LEARNER, learner_id)
@@ -234,6 +292,23 @@ def account(learner_id: str) -> Any:
 
 @blp.route("/learners/<learner_id>/deposits", methods=["POST"])
 @requires(LEARNER)
+@blp.doc(
+    requestBody={
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["verifiableCredential"],
+                    "properties": {"verifiableCredential": {"type": "object"}},
+                },
+                "example": {"verifiableCredential": CREDENTIAL_EXAMPLE},
+            }
+        },
+    }
+)
+@blp.response(201, DepositSchema, example={**DEPOSIT_EXAMPLE, "source": "external"})
+@blp.problems(400, 404, 409, 413)
 def deposit(learner_id: str) -> Any:
     """Deposit a credential from a trusted platform: verified first, then logged."""
     _check_own(LEARNER, learner_id)
@@ -262,8 +337,17 @@ def deposit(learner_id: str) -> Any:
 
 @blp.route("/learners/<learner_id>/consent-codes", methods=["POST"])
 @requires(LEARNER)
-@blp.arguments(ConsentSchema)
-@blp.response(201)
+@blp.arguments(ConsentSchema, example={"school": "partner-university"})
+@blp.response(
+    201,
+    ConsentCodeSchema,
+    example={
+        "code": "K7QX-M2PD-9WZR",
+        "school": "partner-university",
+        "expires": "2026-12-08T09:30:00Z",
+    },
+)
+@blp.problems(404)
 def consent(data: dict[str, Any], learner_id: str) -> dict[str, Any]:
     """A one-time code that lets one school preview and commit a transfer."""
     _check_own(LEARNER, learner_id)
@@ -282,7 +366,9 @@ def consent(data: dict[str, Any], learner_id: str) -> dict[str, Any]:
 
 @blp.route("/transfers/preview", methods=["POST"])
 @requires(LEARNER, SCHOOL)
-@blp.arguments(TransferSchema)
+@blp.arguments(TransferSchema, example=_TRANSFER_REQUEST_EXAMPLE)
+@blp.response(200, PreviewSchema, example=PREVIEW_EXAMPLE)
+@blp.problems(404)
 def preview(data: dict[str, Any]) -> dict[str, Any]:
     """Evaluate without side effects: the converter's output with its inputs."""
     app = services()
@@ -293,8 +379,22 @@ def preview(data: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/transfers", methods=["POST"])
 @requires(LEARNER, SCHOOL)
-@blp.arguments(TransferSchema)
-@blp.response(201)
+@blp.arguments(
+    TransferSchema,
+    example={
+        **_TRANSFER_REQUEST_EXAMPLE,
+        "previewDigest": PREVIEW_EXAMPLE["previewDigest"],
+    },
+)
+@blp.response(
+    201,
+    CommittedTransferSchema,
+    example={
+        **TRANSFER_EXAMPLE,
+        "statement": {"type": ["VerifiableCredential", "CreditTransferStatement"]},
+    },
+)
+@blp.problems(404, 409)
 def commit(data: dict[str, Any]) -> dict[str, Any]:
     """Commit: consume the deposits used, sign the statement, log it."""
     app = services()
@@ -316,6 +416,24 @@ def commit(data: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/schools/<school_id>/transfers")
 @requires(SCHOOL, ADMIN)
 @blp.arguments(PageSchema, location="query")
+@blp.response(
+    200,
+    TransferPageSchema,
+    example={
+        "page": 1,
+        "perPage": 50,
+        "total": 1,
+        "transfers": [
+            {
+                **TRANSFER_EXAMPLE,
+                "learnerRef": "psn-5e4d3c2b1a",
+                "statement": {"type": ["VerifiableCredential"]},
+                "withdrawnSources": [],
+            }
+        ],
+    },
+)
+@blp.problems(404)
 def school_transfers(query: dict[str, Any], school_id: str) -> dict[str, Any]:
     """The school's committed transfers, newest last, a page at a time."""
     _check_own(SCHOOL, school_id)
@@ -354,6 +472,19 @@ def school_transfers(query: dict[str, Any], school_id: str) -> dict[str, Any]:
 
 @blp.route("/schools/<school_id>/transfers.csv")
 @requires(SCHOOL, ADMIN)
+@blp.response(
+    200,
+    TEXT,
+    content_type="text/csv",
+    description="RFC 4180 CSV, one row per granted course",
+    example=(
+        "learner_ref,course,slot,credits,unit,source_credentials,statement_id,"
+        "date,source_withdrawn\r\n"
+        "psn-5e4d3c2b1a,LOG-210,required,3,SCH,uEiD3iP2cz1mXkA9bXwCQ1d4kq1Z3mF0sQ0,"
+        "urn:uuid:0b9c8d7e-6f5a-4b3c-2d1e-0f9a8b7c6d5e,2026-12-01,no\r\n"
+    ),
+)
+@blp.problems(404)
 def school_transfers_csv(school_id: str) -> Response:
     """One row per granted course, ready for a student information system."""
     _check_own(SCHOOL, school_id)

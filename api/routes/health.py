@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, request
 from sqlalchemy import text
 
@@ -21,8 +22,18 @@ _METRICS_EXAMPLE = (
 )
 
 
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(required=True, metadata={"enum": ["ok"]})
+
+
 @blp.route("/healthz")
-@blp.doc(responses={200: {"description": "The service and its database answer"}})
+@blp.response(
+    200,
+    HealthSchema,
+    description="The service and its database answer",
+    example={"status": "ok"},
+)
+@blp.problems(503)
 def healthz() -> dict[str, Any]:
     """Answer 200 when the database answers (503 problem otherwise)."""
     with services().database.transaction() as session:

@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, jsonify
 
+from api.apidoc import BEARER_SCHEME
 from api.auth import (
     ADMIN,
     ISSUER,
@@ -20,8 +21,22 @@ from api.auth import (
 )
 from api.context import services
 from api.pages import render_page, wants_html
+from api.routes.registry_schemas import (
+    APPLICATION_EXAMPLE,
+    DID_DOCUMENT_EXAMPLE,
+    JWKS_EXAMPLE,
+    PROFILE_EXAMPLE,
+    ApplicationAnswerSchema,
+    DIDDocumentSchema,
+    IssuerProfileSchema,
+    IssuerStateSchema,
+    JWKSetSchema,
+    KeySchema,
+    PrivacyAnswerSchema,
+    TrustListSchema,
+)
 from api.routes.registry_text import TRUST_LIST_TEXT
-from api.smorest import Blueprint
+from api.smorest import HTML_PAGE, Blueprint, html_example
 from issuers.did import did_document, jwk_set, multikey_method_id
 from issuers.errors import ForbiddenError, NotFoundError
 from issuers.registry import LEARNER_DISPLAYS
@@ -33,6 +48,17 @@ blp = Blueprint("issuers", __name__, url_prefix="/issuers", description="Issuers
 
 # DID documents and key sets change only on rotation; a short cache keeps them fresh.
 _KEYS_CACHE = "public, max-age=60"
+
+_ACCREDITED = {"slug": "demo-college", "status": "accredited"}
+_KEY_EXAMPLE = {
+    "id": "key-2",
+    "algorithm": ED25519,
+    "state": "active",
+    "verificationMethod": f"{PROFILE_EXAMPLE['did']}#key-2",
+}
+_REASON_EXAMPLE = {"reason": "Inspection found the workshop closed (case 2026-17)."}
+# Applicants, reviewers and admins see applications that are not listed yet.
+_OPTIONAL_TOKEN = [{}, {BEARER_SCHEME: [ADMIN, REVIEWER, ISSUER]}]
 
 
 class KeyRequestSchema(ma.Schema):
@@ -54,7 +80,15 @@ class PrivacySchema(ma.Schema):
 
 
 @blp.route("")
-@blp.doc(responses={200: {"description": "The trust list (JSON, or HTML)"}})
+@blp.response(200, TrustListSchema, example={"issuers": [PROFILE_EXAMPLE]})
+@blp.alt_response(
+    200,
+    schema=HTML_PAGE,
+    content_type="text/html",
+    example=html_example("Trust list"),
+    success=True,
+)
+@blp.problems(503)
 def list_issuers() -> Any:
     """Accredited and suspended issuers, their history and achievements."""
     app = services()
@@ -71,8 +105,19 @@ def list_issuers() -> Any:
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(IssuerApplicationSchema)
-@blp.response(201)
+@blp.arguments(IssuerApplicationSchema, example=APPLICATION_EXAMPLE)
+@blp.response(
+    201,
+    ApplicationAnswerSchema,
+    example={
+        "slug": "demo-college",
+        "status": "applied",
+        "did": PROFILE_EXAMPLE["did"],
+        "token": "cbt_3q2-7wEXAMPLEonlyEXAMPLEonlyEXAMPLEonly0aB",
+        "tokenId": "tok_5f0c2d9e8a7b6c1d",
+    },
+)
+@blp.problems(409, 503)
 def apply(application: dict[str, Any]) -> dict[str, Any]:
     """An organisation applies; the answer holds its issuer token, shown once."""
     app = services()
@@ -90,6 +135,16 @@ def apply(application: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<slug>")
+@blp.response(200, IssuerProfileSchema, example=PROFILE_EXAMPLE)
+@blp.alt_response(
+    200,
+    schema=HTML_PAGE,
+    content_type="text/html",
+    example=html_example("Demo Vocational College"),
+    success=True,
+)
+@blp.problems(401, 404, 503)
+@blp.doc(security=_OPTIONAL_TOKEN)
 def show_issuer(slug: str) -> Any:
     """One issuer's public profile; applicants see their own application."""
     app = services()
@@ -115,7 +170,11 @@ def show_issuer(slug: str) -> Any:
 
 @blp.route("/<slug>/reviews", methods=["POST"])
 @requires(REVIEWER)
-@blp.arguments(ReviewSchema)
+@blp.arguments(
+    ReviewSchema, example={"decision": "approve", "comment": "Meets the standard."}
+)
+@blp.response(200, IssuerStateSchema, example=_ACCREDITED)
+@blp.problems(404, 409)
 def review_issuer(vote: dict[str, Any], slug: str) -> dict[str, Any]:
     """A reviewer's vote on an application."""
     app = services()
@@ -135,7 +194,9 @@ def review_issuer(vote: dict[str, Any], slug: str) -> dict[str, Any]:
 
 @blp.route("/<slug>/suspend", methods=["POST"])
 @requires(ADMIN)
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema, example=_REASON_EXAMPLE)
+@blp.response(200, IssuerStateSchema, example={**_ACCREDITED, "status": "suspended"})
+@blp.problems(404, 409)
 def suspend(body: dict[str, str], slug: str) -> dict[str, Any]:
     app = services()
     with app.database.transaction(write=True) as session:
@@ -145,7 +206,9 @@ def suspend(body: dict[str, str], slug: str) -> dict[str, Any]:
 
 @blp.route("/<slug>/reinstate", methods=["POST"])
 @requires(ADMIN)
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReasonSchema, example=_REASON_EXAMPLE)
+@blp.response(200, IssuerStateSchema, example=_ACCREDITED)
+@blp.problems(404, 409)
 def reinstate(body: dict[str, str], slug: str) -> dict[str, Any]:
     app = services()
     with app.database.transaction(write=True) as session:
@@ -157,7 +220,9 @@ def reinstate(body: dict[str, str], slug: str) -> dict[str, Any]:
 
 @blp.route("/<slug>/keys", methods=["POST"])
 @requires(ADMIN, ISSUER)
-@blp.arguments(KeyRequestSchema)
+@blp.arguments(KeyRequestSchema, example={"algorithm": P256})
+@blp.response(201, KeySchema, example=_KEY_EXAMPLE)
+@blp.problems(404, 409)
 def rotate_key(body: dict[str, str], slug: str) -> tuple[dict[str, Any], int]:
     """A new active key of the algorithm asked; the previous one is retired."""
     _check_own_issuer(slug)
@@ -171,6 +236,16 @@ def rotate_key(body: dict[str, str], slug: str) -> tuple[dict[str, Any], int]:
 
 @blp.route("/<slug>/keys/<key_id>/compromised", methods=["POST"])
 @requires(ADMIN, ISSUER)
+@blp.response(
+    200,
+    KeySchema,
+    example={
+        **_KEY_EXAMPLE,
+        "state": "compromised",
+        "compromisedAt": "2026-12-02T08:00:00Z",
+    },
+)
+@blp.problems(404, 409)
 def report_compromise(slug: str, key_id: str) -> dict[str, Any]:
     """Record that a key was compromised now; an active key is replaced."""
     _check_own_issuer(slug)
@@ -182,7 +257,13 @@ def report_compromise(slug: str, key_id: str) -> dict[str, Any]:
 
 @blp.route("/<slug>/privacy", methods=["PUT"])
 @requires(ADMIN, ISSUER)
-@blp.arguments(PrivacySchema)
+@blp.arguments(PrivacySchema, example={"learnerDisplay": "hidden"})
+@blp.response(
+    200,
+    PrivacyAnswerSchema,
+    example={"slug": "demo-college", "learnerDisplay": "hidden"},
+)
+@blp.problems(404)
 def set_privacy(body: dict[str, str], slug: str) -> dict[str, Any]:
     """How the verification page shows learners' names: `hidden`, `masked`
     (initials, the default) or `full`."""
@@ -196,12 +277,23 @@ def set_privacy(body: dict[str, str], slug: str) -> dict[str, Any]:
 
 
 @blp.route("/<slug>/did.json")
+@blp.response(
+    200,
+    DIDDocumentSchema,
+    content_type="application/did+json",
+    example=DID_DOCUMENT_EXAMPLE,
+)
+@blp.problems(404, 503)
 def did_json(slug: str) -> Response:
     """The issuer's DID document (did:web)."""
     return _key_document(slug, did_document, "application/did+json")
 
 
 @blp.route("/<slug>/jwks.json")
+@blp.response(
+    200, JWKSetSchema, content_type="application/jwk-set+json", example=JWKS_EXAMPLE
+)
+@blp.problems(404, 503)
 def jwks_json(slug: str) -> Response:
     """RFC 7517 JWK Set of the issuer's keys that still verify."""
     return _key_document(slug, jwk_set, "application/jwk-set+json")

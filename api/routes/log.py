@@ -10,7 +10,7 @@ import marshmallow as ma
 from flask import Response
 
 from api.context import services
-from api.smorest import Blueprint
+from api.smorest import TEXT, Blueprint
 from ledger import MAX_PAGE
 
 blp = Blueprint("log", __name__, url_prefix="/log", description="Transparency log")
@@ -42,13 +42,15 @@ class EntriesQuery(ma.Schema):
 
 
 class EntrySchema(ma.Schema):
-    index = ma.fields.Integer()
-    data = ma.fields.String(metadata={"description": "base64 of the logged bytes"})
-    entry = ma.fields.Dict(metadata={"description": "the entry, parsed"})
+    index = ma.fields.Integer(required=True)
+    data = ma.fields.String(
+        required=True, metadata={"description": "base64 of the logged bytes"}
+    )
+    entry = ma.fields.Dict(required=True, metadata={"description": "the entry, parsed"})
 
 
 class EntriesSchema(ma.Schema):
-    entries = ma.fields.List(ma.fields.Nested(EntrySchema))
+    entries = ma.fields.List(ma.fields.Nested(EntrySchema), required=True)
 
 
 class ProofQuery(ma.Schema):
@@ -72,9 +74,54 @@ class ConsistencyQuery(ma.Schema):
 
 
 class ConsistencySchema(ma.Schema):
-    from_ = ma.fields.Integer(data_key="from")
-    to = ma.fields.Integer()
-    proof = ma.fields.List(ma.fields.String(), metadata={"description": "base64"})
+    from_ = ma.fields.Integer(data_key="from", required=True)
+    to = ma.fields.Integer(required=True)
+    proof = ma.fields.List(
+        ma.fields.String(), required=True, metadata={"description": "base64"}
+    )
+
+
+# What the documents look like (the hashes and signatures are made up).
+_CHECKPOINT_EXAMPLE = (
+    "credbank.test/log\n"
+    "42\n"
+    "qKpVTcpvn2aJ3ZP7WcOA8ooCZBOrLc5pDPfmNtCAn1U=\n"
+    "\n"
+    "\u2014 credbank.test/log 3d7kqQ1h9a1FVYRyKsoLRyJHTg3UTVaBZ6Ed/PvH2sF4mWbY"
+    "V8NjChS8X5XjLbBbN0vhHrPZ5Hn4p0aQ9vMz0tqUAIo=\n"
+)
+_KEY_EXAMPLE = (
+    "credbank.test/log+dd1e7a91+AWY4Wq0OiJ6fWbz8x4o9kGyC1nBLdJ7Y3xj8yU3cfhq0\n"
+)
+_PROOF_EXAMPLE = (
+    "c2sp.org/tlog-proof@v1\n"
+    "index 7\n"
+    "VGhlIGZpcnN0IGhhc2ggb2YgdGhlIGluY2x1c2lvbiBwcm9vZi4=\n"
+    "\n" + _CHECKPOINT_EXAMPLE
+)
+_ENTRY_EXAMPLE = {
+    "v": 1,
+    "kind": "issuer.accredited",
+    "at": "2026-12-01T09:30:00Z",
+    "issuer": "demo-college",
+}
+_ENTRIES_EXAMPLE = {
+    "entries": [
+        {
+            "index": 3,
+            "data": "eyJhdCI6IjIwMjYtMTItMDFUMDk6MzA6MDBaIiwiLi4uIjoiLi4uIn0=",
+            "entry": _ENTRY_EXAMPLE,
+        }
+    ]
+}
+_CONSISTENCY_EXAMPLE = {
+    "from": 3,
+    "to": 7,
+    "proof": [
+        "2D2Z0bTbqAQq8FqKzaVqk3DHJz2q3M3kfvXcGXwE3nM=",
+        "YpD4o5ZcUbu8D+G3R3LpXrGRk5Vv8VJcZ9a0P6yqH2Q=",
+    ],
+}
 
 
 def _text(body: str, cache: str) -> Response:
@@ -82,7 +129,14 @@ def _text(body: str, cache: str) -> Response:
 
 
 @blp.route("/checkpoint")
-@blp.doc(responses={200: {"description": "The latest signed checkpoint note"}})
+@blp.response(
+    200,
+    TEXT,
+    content_type="text/plain",
+    description="The latest checkpoint, a C2SP signed note",
+    example=_CHECKPOINT_EXAMPLE,
+)
+@blp.problems(503)
 def checkpoint() -> Response:
     """The latest checkpoint, a C2SP tlog-checkpoint signed note."""
     app = services()
@@ -92,7 +146,13 @@ def checkpoint() -> Response:
 
 
 @blp.route("/key")
-@blp.doc(responses={200: {"description": "The log's signed-note verifier key"}})
+@blp.response(
+    200,
+    TEXT,
+    content_type="text/plain",
+    description="The log's signed-note verifier key",
+    example=_KEY_EXAMPLE,
+)
 def key() -> Response:
     """The verifier key (`name+hex8+base64`) that checks the checkpoints."""
     return _text(services().log.verifier_key + "\n", _LATEST)
@@ -100,7 +160,8 @@ def key() -> Response:
 
 @blp.route("/entries")
 @blp.arguments(EntriesQuery, location="query")
-@blp.response(200, EntriesSchema)
+@blp.response(200, EntriesSchema, example=_ENTRIES_EXAMPLE)
+@blp.problems(404, 503)
 def entries(query: dict[str, int]) -> Response:
     """Entries with start <= index < end, at most a bounded page of them."""
     app = services()
@@ -126,7 +187,14 @@ def entries(query: dict[str, int]) -> Response:
 
 @blp.route("/proof/<int:index>")
 @blp.arguments(ProofQuery, location="query")
-@blp.doc(responses={200: {"description": "A c2sp.org/tlog-proof@v1 text"}})
+@blp.response(
+    200,
+    TEXT,
+    content_type="text/plain",
+    description="A c2sp.org/tlog-proof@v1 text",
+    example=_PROOF_EXAMPLE,
+)
+@blp.problems(404, 503)
 def proof(query: dict[str, int], index: int) -> Response:
     """A tlog-proof of entry `index` under the latest (or `size`) checkpoint."""
     app = services()
@@ -138,7 +206,8 @@ def proof(query: dict[str, int], index: int) -> Response:
 
 @blp.route("/consistency")
 @blp.arguments(ConsistencyQuery, location="query")
-@blp.response(200, ConsistencySchema)
+@blp.response(200, ConsistencySchema, example=_CONSISTENCY_EXAMPLE)
+@blp.problems(404, 503)
 def consistency(query: dict[str, int]) -> Response:
     """An RFC 9162 consistency proof between two tree sizes."""
     app = services()

@@ -12,10 +12,12 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, request
 
 from api.context import services
 from api.problems import problem
+from api.routes.credential_schemas import CREDENTIAL_EXAMPLE
 from api.smorest import Blueprint
 from api.verification import MAX_DEPTH, allowed_hosts, too_deep, verify_here
 from verify.local import ServiceFacts, service_resolver
@@ -30,14 +32,63 @@ blp = Blueprint("verification", __name__, description="Verification (VC-API)")
 MAX_VERIFY_BYTES = 1024 * 1024
 _TOO_DEEP = f"expected JSON nested at most {MAX_DEPTH} levels deep"
 
-_RESULT_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "verified": {"type": "boolean"},
-        "verdict": {"enum": ["valid", "invalid", "valid-with-warnings"]},
-        "checks": {"type": "array", "items": {"type": "object"}},
-        "problemDetails": {"type": "array", "items": {"type": "object"}},
-    },
+
+class CheckSchema(ma.Schema):
+    """One step of the procedure (DESIGN §6), with its stable code."""
+
+    step = ma.fields.Integer(required=True)
+    check = ma.fields.String(required=True)
+    outcome = ma.fields.String(
+        required=True,
+        metadata={"enum": ["passed", "failed", "cannot-check", "not-applicable"]},
+    )
+    code = ma.fields.String(required=True)
+    message = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.String(), required=True
+    )
+    detail = ma.fields.Raw(required=True, allow_none=True)
+    warning = ma.fields.Boolean(required=True)
+
+
+class _ResultSchema(ma.Schema):
+    verified = ma.fields.Boolean(required=True)
+    verdict = ma.fields.String(
+        required=True, metadata={"enum": ["valid", "invalid", "valid-with-warnings"]}
+    )
+    checks = ma.fields.List(ma.fields.Nested(CheckSchema), required=True)
+    problemDetails = ma.fields.List(ma.fields.Dict(), required=True)
+
+
+class VerificationResultSchema(_ResultSchema):
+    """VC-API VerificationResult, with the verdict and the warnings' codes."""
+
+    warnings = ma.fields.List(ma.fields.String(), required=True)
+
+
+class PresentationResultSchema(_ResultSchema):
+    """VC-API VerifyPresentationResult, with every credential's result."""
+
+    credentialResults = ma.fields.List(
+        ma.fields.Nested(VerificationResultSchema), required=True
+    )
+
+
+_HOLDER_EXAMPLE = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+_CHECK_EXAMPLE = {
+    "step": 3,
+    "check": "signature",
+    "outcome": "passed",
+    "code": "signature.valid",
+    "message": {"zh": "签名有效", "en": "The signature is valid"},
+    "detail": "did:web:127.0.0.1%3A8000:issuers:demo-college#key-1",
+    "warning": False,
+}
+_RESULT_EXAMPLE = {
+    "verified": True,
+    "verdict": "valid",
+    "checks": [_CHECK_EXAMPLE],
+    "warnings": [],
+    "problemDetails": [],
 }
 
 
@@ -70,21 +121,29 @@ def read_json_body(max_bytes: int = MAX_VERIFY_BYTES) -> Any:
 @blp.route("/credentials/verify", methods=["POST"])
 @blp.doc(
     requestBody={
+        "required": True,
         "content": {
             "application/json": {
                 "schema": {
                     "type": "object",
                     "required": ["verifiableCredential"],
                     "properties": {
-                        "verifiableCredential": {"type": "object"},
+                        "verifiableCredential": {
+                            "oneOf": [
+                                {"type": "object"},
+                                {"type": "string", "description": "a compact JWT"},
+                            ]
+                        },
                         "options": {"type": "object"},
                     },
-                }
+                },
+                "example": {"verifiableCredential": CREDENTIAL_EXAMPLE},
             }
-        }
+        },
     },
-    responses={"200": {"content": {"application/json": {"schema": _RESULT_SCHEMA}}}},
 )
+@blp.response(200, VerificationResultSchema, example=_RESULT_EXAMPLE)
+@blp.problems(400, 413, 503)
 def verify_credential_route() -> Response | tuple[dict[str, Any], int]:
     """Verify a credential (embedded proof, or an enveloped vc+jwt) and answer
     `{verified, verdict, checks, warnings, problemDetails}`."""
@@ -106,27 +165,65 @@ def verify_credential_route() -> Response | tuple[dict[str, Any], int]:
 @blp.route("/presentations/verify", methods=["POST"])
 @blp.doc(
     requestBody={
+        "required": True,
         "content": {
             "application/json": {
                 "schema": {
                     "type": "object",
+                    # A proofless presentation comes as `presentation` instead.
+                    "oneOf": [
+                        {"required": ["verifiablePresentation"]},
+                        {"required": ["presentation"]},
+                    ],
                     "properties": {
                         "verifiablePresentation": {"type": "object"},
                         "presentation": {"type": "object"},
                         "options": {
                             "type": "object",
+                            # null is taken as not given
                             "properties": {
-                                "challenge": {"type": "string"},
-                                "domain": {"type": "string"},
+                                "challenge": {"type": ["string", "null"]},
+                                "domain": {"type": ["string", "null"]},
                             },
                         },
                     },
-                }
+                },
+                "example": {
+                    "verifiablePresentation": {
+                        "@context": ["https://www.w3.org/ns/credentials/v2"],
+                        "type": ["VerifiablePresentation"],
+                        "holder": _HOLDER_EXAMPLE,
+                        "verifiableCredential": [CREDENTIAL_EXAMPLE],
+                        "proof": {
+                            "type": "DataIntegrityProof",
+                            "cryptosuite": "eddsa-rdfc-2022",
+                            "proofPurpose": "authentication",
+                            "challenge": "b7e1c0de",
+                            "domain": "employer.example.com",
+                            "proofValue": "z3Fq…",
+                        },
+                    },
+                    "options": {
+                        "challenge": "b7e1c0de",
+                        "domain": "employer.example.com",
+                    },
+                },
             }
-        }
+        },
     },
-    responses={"200": {"content": {"application/json": {"schema": _RESULT_SCHEMA}}}},
 )
+@blp.response(
+    200,
+    PresentationResultSchema,
+    example={
+        "verified": True,
+        "verdict": "valid",
+        "checks": [{**_CHECK_EXAMPLE, "check": "presentation"}],
+        "credentialResults": [_RESULT_EXAMPLE],
+        "problemDetails": [],
+    },
+)
+@blp.problems(400, 413, 503)
 def verify_presentation_route() -> Response | tuple[dict[str, Any], int]:
     """Verify a presentation (its proof, challenge and domain) and each credential
     in it; a proofless one comes as `presentation`."""
