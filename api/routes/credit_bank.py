@@ -79,6 +79,15 @@ blp = Blueprint("credit_bank", __name__, description="Credit bank and transfers"
 PSEUDONYM_KEY_OWNER = "pseudonyms"
 MAX_PER_PAGE = 200
 _RULE_SET_TYPES = {"application/json", "application/yaml", "text/yaml", "text/plain"}
+# Versions are 32-bit integers in the database; a bigger one is no version (404).
+_MAX_VERSION = 2**31 - 1
+
+_TRANSFER_REQUEST_EXAMPLE = {
+    "school": "partner-university",
+    "ruleSet": "beng-logistics-demo",
+    "learner": "lrn-4a3b2c1d",
+    "on": "2026-12-01",
+}
 
 
 class NamesSchema(ma.Schema):
@@ -222,7 +231,16 @@ def publish(school_id: str) -> tuple[dict[str, Any], int]:
 
 
 @blp.route("/schools/<school_id>/rule-sets/<rule_set_id>")
-@blp.route("/schools/<school_id>/rule-sets/<rule_set_id>/versions/<int:version>")
+@blp.route(
+    "/schools/<school_id>/rule-sets/<rule_set_id>/versions"
+    f"/<int(max={_MAX_VERSION}):version>"
+)
+@blp.response(
+    200,
+    RuleSetSourceSchema,
+    example={**RULE_SET_EXAMPLE, "source": RULE_SET_SOURCE_EXAMPLE},
+)
+@blp.problems(404, 503)
 def show_rule_set(
     school_id: str, rule_set_id: str, version: int | None = None
 ) -> dict[str, Any]:

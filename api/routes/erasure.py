@@ -46,8 +46,19 @@ class ErasureSchema(ma.Schema):
 
 @blp.route("/learners/<learner_id>/erasure", methods=["POST"])
 @requires(ADMIN)
-@blp.arguments(ErasureRequestSchema)
-@blp.response(200, ErasureSchema)
+@blp.arguments(ErasureRequestSchema, example={"reason": "learner-request"})
+@blp.response(
+    200,
+    ErasureSchema,
+    example={
+        "learner": "lrn-4a3b2c1d",
+        "erased": True,
+        "erasedAt": "2026-12-01T09:30:00Z",
+        "reason": "learner-request",
+        "logIndex": 57,
+    },
+)
+@blp.problems(404)
 @blp.doc(
     description="Destroys the learner's data key (their name and e-mail address "
     "become unreadable for good), clears their lookups, closes their claim links, "

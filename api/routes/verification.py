@@ -233,6 +233,8 @@ def verify_presentation_route() -> Response | tuple[dict[str, Any], int]:
         return problem(exc.status, str(exc))
     if not isinstance(body, dict):
         return problem(400, "expected {verifiablePresentation, options}")
+    if "verifiablePresentation" in body and "presentation" in body:
+        return problem(400, "expected verifiablePresentation or presentation, not both")
     given = body.get("verifiablePresentation", body.get("presentation"))
     if not isinstance(given, dict):
         return problem(400, "expected verifiablePresentation as an object")
