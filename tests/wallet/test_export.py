@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 from flask.testing import FlaskClient
 
+from api.auth import LEARNER
 from api.services import Services
-from tests.conftest import LEARNER_EMAIL, LEARNER_NAME, Caller
+from tests.conftest import (
+    LEARNER_EMAIL,
+    LEARNER_NAME,
+    Caller,
+    award,
+    award_request,
+    make_token,
+)
 from tests.wallet.conftest import Holder, fetch_wallet
+from tests.wallet.test_learner_page import learner_of
 from verify.facts import NO_FACTS
 from verify.procedure import verify_credential
 from verify.resolver import Resolver
@@ -84,10 +94,61 @@ def test_a_subset_holds_nothing_about_the_credentials_left_out(
     assert holder.statement_id not in text
     for digest in sources:
         assert digest not in text
+    # Nothing of the transfer left out: not the school, nor the learner's
+    # pseudonym there; and nothing of the service's own: not the learner's id.
+    subject = statement["secured"]["eddsa-jcs-2022"]["credentialSubject"]
+    assert subject["id"] not in text
+    assert subject["school"] not in text
+    assert holder.id not in text
     assert LEARNER_EMAIL not in text and LEARNER_EMAIL.lower() not in text
     assert LEARNER_NAME not in text
     assert SERVICE_DID not in subset["didDocuments"]
     assert verify_wallet(subset, now=datetime.now(UTC)).verified
+
+
+def test_a_subset_of_a_learner_known_by_e_mail_names_them_by_hash_only(
+    client: FlaskClient,
+    services: Services,
+    issuer: Caller,
+    approved_achievement: str,
+) -> None:
+    kept, left_out = (
+        award(client, issuer, award_request(approved_achievement, score=score))
+        for score in (70, 95)
+    )
+    learner_id = learner_of(services, kept["id"])
+    caller = make_token(services, LEARNER, learner_id)
+
+    answer = client.get(
+        f"/learners/{learner_id}/wallet?credential={kept['id']}",
+        headers=caller.headers,
+    )
+
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    text = answer.get_data(as_text=True)
+    wallet = json.loads(text)
+    assert [item["id"] for item in wallet["credentials"]] == [kept["id"]]
+    for words in (LEARNER_NAME, LEARNER_EMAIL, LEARNER_EMAIL.lower(), learner_id):
+        assert words not in text
+    # The learner as the credential names them (OB 3.0 §B.1.5 IdentityObject):
+    # the address hashed with this credential's own salt, never in plain.
+    secured = kept["credential"]["eddsa-rdfc-2022"]
+    (identity,) = secured["credentialSubject"]["identifier"]
+    salted = LEARNER_EMAIL.lower() + identity["salt"]
+    assert identity["identityHash"] == (
+        "sha256$" + hashlib.sha256(salted.encode()).hexdigest()
+    )
+    assert identity["identityHash"] in text
+    # Nothing of the other credential: its id, its digest, its proof.
+    other = left_out["credential"]["eddsa-rdfc-2022"]
+    (other_identity,) = other["credentialSubject"]["identifier"]
+    for value in (
+        left_out["id"],
+        left_out["digest"],
+        other["proof"]["proofValue"],
+        other_identity["identityHash"],
+    ):
+        assert value not in text
 
 
 def test_a_subset_with_a_statement_keeps_it_when_all_its_sources_are_in(
@@ -137,7 +198,11 @@ def test_the_clr_is_a_clr_credential_signed_by_the_service(
     # The third credential exists only as a vc+jwt: no embedded proof to carry.
     assert [c["id"] for c in embedded] == [c["id"] for c in holder.credentials[:2]]
     assert all("AchievementSubject" in c["credentialSubject"]["type"] for c in embedded)
-    assert all(c["proof"]["cryptosuite"] for c in embedded)
+    # CLR 2.0 §B.1.2: each credential exactly as issued, its own proof intact.
+    assert embedded == [
+        c["credential"]["eddsa-rdfc-2022"] for c in holder.credentials[:2]
+    ]
+    assert clr["name"] and clr["validFrom"]
     assert [a["type"] for a in subject["achievement"]] == [["Achievement"]]
     assert clr["partial"] is True
     assert clr["proof"]["cryptosuite"] == "eddsa-jcs-2022"
