@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 from api.auth import BEARER_SCHEME
 from api.config import Config
 from api.logs import install_request_log
-from api.metrics import install_request_metrics
+from api.metrics import enable_metrics, observe_request
 from api.problems import register_problem_handlers
 from api.routes import (
     achievements,
@@ -57,8 +57,8 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["credbank"] = services
     # First of the request hooks, so that every request is timed and counted.
-    install_request_log(app)
-    install_request_metrics(app)
+    enable_metrics()
+    install_request_log(app, observe=observe_request)
 
     api = Api(app)
     api.spec.components.security_scheme(

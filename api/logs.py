@@ -18,6 +18,7 @@ import re
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,12 +28,11 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "JSONFormatter",
     "RequestIdFilter",
+    "ResponseObserver",
     "configure_logging",
     "install_request_log",
     "logging_config",
     "request_id",
-    "request_seconds",
-    "route_of",
 ]
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -46,6 +46,10 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(requestId)s] %(message)s"
 
 _G_ID = "credbank_request_id"
 _G_STARTED = "credbank_started"
+
+# Told of every response: its URL rule, method, status and seconds taken (None
+# when the request started before the clock did).
+ResponseObserver = Callable[[str, str, int, float | None], None]
 
 access_logger = logging.getLogger("api.access")
 
@@ -61,20 +65,9 @@ def request_id() -> str:
     return found
 
 
-def request_seconds() -> float | None:
-    """Seconds since this request started (None if it started before the hook)."""
-    started: float | None = g.get(_G_STARTED)
-    return None if started is None else time.perf_counter() - started
-
-
-def route_of() -> str:
-    """The URL rule the request matched (bounded), never its raw path."""
-    rule = request.url_rule
-    return rule.rule if rule is not None else "unmatched"
-
-
-def install_request_log(app: Flask) -> None:
-    """Time each request, echo its id (`X-Request-ID`), write its access line.
+def install_request_log(app: Flask, *, observe: ResponseObserver | None = None) -> None:
+    """Time each request, echo its id (`X-Request-ID`), tell `observe` (the
+    metrics) and write the access line: one hook before, one after.
 
     Call before any other `before_request` is registered: a hook that answers
     early (a rate limit) stops the ones after it.
@@ -86,22 +79,28 @@ def install_request_log(app: Flask) -> None:
 
     @app.after_request
     def finish_request(response: Response) -> Response:
+        started: float | None = g.get(_G_STARTED)
+        seconds = None if started is None else time.perf_counter() - started
+        # The URL rule (bounded), never the raw path; a 404 or 405 matched none.
+        rule = request.url_rule
+        route = rule.rule if rule is not None else "unmatched"
+        method, status = request.method, response.status_code
         response.headers[REQUEST_ID_HEADER] = request_id()
+        if observe is not None:
+            observe(route, method, status, seconds)
         if access_logger.isEnabledFor(logging.INFO):
-            seconds = request_seconds()
             millis = round(seconds * 1000, 1) if seconds is not None else None
-            route = route_of()
             access_logger.info(
                 "%s %s %d %s ms",
-                request.method,
+                method,
                 route,
-                response.status_code,
+                status,
                 millis,
                 extra={
                     "http": {
-                        "method": request.method,
+                        "method": method,
                         "route": route,
-                        "status": response.status_code,
+                        "status": status,
                         "durationMs": millis,
                     }
                 },

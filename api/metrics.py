@@ -25,7 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, values
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
@@ -35,7 +34,6 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from api.logs import request_seconds, route_of
 from issuers.issuance import IssuedCredential
 from keys import Database
 from ledger.models import LogCheckpoint
@@ -46,7 +44,7 @@ __all__ = [
     "count_log_entries",
     "enable_metrics",
     "exposition",
-    "install_request_metrics",
+    "observe_request",
     "retire_worker_files",
     "use_multiprocess_dir",
 ]
@@ -135,14 +133,23 @@ def enable_metrics() -> None:
     )
 
 
-def install_request_metrics(app: Flask) -> None:
-    """Count every response and observe its latency."""
-    enable_metrics()
-
-    @app.after_request
-    def count_request(response: Response) -> Response:
-        _observe_request(route_of(), request.method, response.status_code)
-        return response
+def observe_request(
+    route: str, method: str, status: int, seconds: float | None
+) -> None:
+    """Count one response and observe its latency (api/logs.py's hook calls it)."""
+    method = method if method in _METHODS else "other"
+    key = (route, method, status)
+    children = _children.get(key)
+    if children is None:
+        assert _instruments is not None, "enable_metrics() was not called"
+        children = (
+            _instruments.requests.labels(route, method, str(status)),
+            _instruments.latency.labels(route, method),
+        )
+        _children[key] = children
+    children[0].inc()
+    if seconds is not None:
+        children[1].observe(seconds)
 
 
 class MetricsListener:
@@ -257,23 +264,6 @@ class _LogCollector:
             "Seconds since the newest checkpoint was signed.",
             value=(self._now - _aware(row.signed_at, self._now)).total_seconds(),
         )
-
-
-def _observe_request(route: str, method: str, status: int) -> None:
-    method = method if method in _METHODS else "other"
-    key = (route, method, status)
-    children = _children.get(key)
-    if children is None:
-        assert _instruments is not None
-        children = (
-            _instruments.requests.labels(route, method, str(status)),
-            _instruments.latency.labels(route, method),
-        )
-        _children[key] = children
-    children[0].inc()
-    seconds = request_seconds()
-    if seconds is not None:
-        children[1].observe(seconds)
 
 
 def _tally(session: Session) -> Tally[tuple[str, str]]:
