@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,53 @@ def test_did_web_hosts_are_a_clean_list() -> None:
 def test_did_web_hosts_refuse_anything_but_host_names(hosts: str) -> None:
     with pytest.raises(ConfigError, match="CREDBANK_DID_WEB_HOSTS"):
         Config.from_env({"CREDBANK_DID_WEB_HOSTS": hosts})
+
+
+def test_serving_and_logging_variables_are_read() -> None:
+    config = Config.from_env(
+        {
+            "CREDBANK_LOG_FORMAT": "json",
+            "CREDBANK_LOG_LEVEL": "debug",
+            "CREDBANK_FORWARDED_ALLOW_IPS": "10.0.0.0/8,2001:db8::1, 192.0.2.7",
+        }
+    )
+
+    assert config.log_format == "json"
+    assert config.log_level == "DEBUG"
+    assert config.forwarded_allow_ips == ("10.0.0.0/8", "2001:db8::1", "192.0.2.7")
+
+
+def test_serving_and_logging_defaults() -> None:
+    config = Config.from_env({})
+
+    assert config.log_format == "text"
+    assert config.log_level == "INFO"
+    assert config.forwarded_allow_ips == ("127.0.0.1", "::1")
+    assert Config.from_env(
+        {"CREDBANK_FORWARDED_ALLOW_IPS": "*"}
+    ).forwarded_allow_ips == ("*",)
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("CREDBANK_LOG_FORMAT", "JSON", "expected one of text, json, got 'JSON'"),
+        ("CREDBANK_LOG_FORMAT", "xml", "expected one of text, json, got 'xml'"),
+        ("CREDBANK_LOG_LEVEL", "loud", "expected one of DEBUG, INFO, WARNING, ERROR"),
+        (
+            "CREDBANK_FORWARDED_ALLOW_IPS",
+            "proxy.internal",
+            "expected IP addresses or networks, got 'proxy.internal'",
+        ),
+        (
+            "CREDBANK_FORWARDED_ALLOW_IPS",
+            "10.0.0.1/8",  # host bits set: not a network
+            "expected IP addresses or networks, got '10.0.0.1/8'",
+        ),
+    ],
+)
+def test_bad_serving_and_logging_variables_are_refused(
+    name: str, raw: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"{name}: {re.escape(message)}"):
+        Config.from_env({name: raw})
