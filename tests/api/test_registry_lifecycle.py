@@ -532,5 +532,8 @@ def test_authenticated_operations_declare_the_bearer_scheme(
         "type": "http",
         "scheme": "bearer",
     }
-    assert spec["paths"]["/achievements"]["post"]["security"] == [{"bearerAuth": []}]
+    # OpenAPI 3.1 §4.8.30: the requirement names the roles that may call it.
+    assert spec["paths"]["/achievements"]["post"]["security"] == [
+        {"bearerAuth": ["issuer"]}
+    ]
     assert "security" not in spec["paths"]["/issuers"]["post"]
