@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -23,6 +24,11 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 4
 DEFAULT_REVIEW_QUORUM = 2
+# Per client address across the public endpoints: ten requests a second on
+# average, far more than an office of employers or a browser verifier sends.
+DEFAULT_RATE_LIMIT = "600/minute"
+# What flask-limiter's storage (the limits package) accepts for Redis.
+_REDIS_SCHEMES = {"redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"}
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # gunicorn trusts X-Forwarded-Proto only from these; a proxy on the same host.
@@ -53,6 +59,9 @@ class Config:
     review_quorum: int = DEFAULT_REVIEW_QUORUM
     did_web_hosts: tuple[str, ...] = ()
     trusted_platforms: tuple[str, ...] = ()
+    # None: no rate limits at all (CREDBANK_RATE_LIMIT=off, for benchmarks).
+    rate_limit: str | None = DEFAULT_RATE_LIMIT
+    proxies: int = 0
     log_format: str = "text"
     log_level: str = "INFO"
     forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
@@ -86,7 +95,7 @@ class Config:
             base_url=base_url,
             log_origin=origin,
             master_key=env.get("CREDBANK_MASTER_KEY") or None,
-            redis_url=env.get("CREDBANK_REDIS_URL") or None,
+            redis_url=_redis_url(env.get("CREDBANK_REDIS_URL") or None),
             workers=_positive_int(env, "CREDBANK_WORKERS", DEFAULT_WORKERS),
             threads=_positive_int(env, "CREDBANK_THREADS", DEFAULT_THREADS),
             review_quorum=_positive_int(
@@ -94,6 +103,8 @@ class Config:
             ),
             did_web_hosts=_hosts(env.get("CREDBANK_DID_WEB_HOSTS", "")),
             trusted_platforms=_platforms(env.get("CREDBANK_TRUSTED_PLATFORMS", "")),
+            rate_limit=_rate_limit(env.get("CREDBANK_RATE_LIMIT")),
+            proxies=_count(env, "CREDBANK_PROXIES"),
             log_format=_choice(env, "CREDBANK_LOG_FORMAT", LOG_FORMATS, "text"),
             log_level=_choice(
                 env, "CREDBANK_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True
@@ -123,6 +134,45 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ConfigError(f"{name}: expected a positive whole number, got {raw!r}")
     return int(raw)
+
+
+def _count(env: Mapping[str, str], name: str) -> int:
+    """A whole number, 0 when unset."""
+    raw = env.get(name)
+    if not raw:
+        return 0
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"{name}: expected a whole number, got {raw!r}")
+    return int(raw)
+
+
+def _rate_limit(raw: str | None) -> str | None:
+    """A flask-limiter rate such as '600/minute' (several joined by ';'), 'off'
+    for none, or the default when unset."""
+    if not raw:
+        return DEFAULT_RATE_LIMIT
+    if raw.strip().lower() == "off":
+        return None
+    try:
+        parse_many(raw)
+    except ValueError as exc:
+        raise ConfigError(
+            f"CREDBANK_RATE_LIMIT: expected a rate such as '600/minute' or 'off', "
+            f"got {raw!r}"
+        ) from exc
+    return raw.strip()
+
+
+def _redis_url(url: str | None) -> str | None:
+    # The URL may hold a password: messages name its scheme only.
+    if url is None:
+        return None
+    scheme = urlsplit(url).scheme
+    if scheme not in _REDIS_SCHEMES or "://" not in url:
+        raise ConfigError(
+            f"CREDBANK_REDIS_URL: expected a redis:// or rediss:// URL, got {scheme}://"
+        )
+    return url
 
 
 def _choice(

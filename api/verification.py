@@ -13,10 +13,18 @@ from verify.procedure import verify_credential
 from verify.resolver import Resolver
 from verify.result import VerificationResult
 
-__all__ = ["MAX_DEPTH", "allowed_hosts", "too_deep", "verify_here", "verify_offline"]
+__all__ = [
+    "JSON_TOO_DEEP",
+    "MAX_DEPTH",
+    "allowed_hosts",
+    "too_deep",
+    "verify_here",
+    "verify_offline",
+]
 
 # Real credentials nest six or seven levels deep; a wallet a few more.
 MAX_DEPTH = 32
+JSON_TOO_DEEP = f"expected JSON nested at most {MAX_DEPTH} levels deep"
 
 
 def verify_here(

@@ -228,6 +228,9 @@ def _seed(folder: Path, url: str, count: int) -> _Seeded:
         "CREDBANK_BASE_URL": BASE_URL,
         "CREDBANK_LOG_ORIGIN": LOG_ORIGIN,
         "CREDBANK_WORKERS": str(WORKERS),
+        # wrk sends everything from 127.0.0.1: a public rate limit would measure
+        # the limiter's refusals rather than verification.
+        "CREDBANK_RATE_LIMIT": "off",
     }
     config = Config.from_env(environ)
     services = open_services(config)

@@ -24,6 +24,7 @@ from api.routes.credential_schemas import (
     VerifiableCredentialSchema,
 )
 from api.smorest import TEXT, Blueprint
+from api.verification import JSON_TOO_DEEP, too_deep
 from credentials.status_list import REVOCATION, SUSPENSION
 from issuers.awards import AwardSchema, to_award
 from issuers.batch import RowOutcome, issue_batch, rows_from_csv
@@ -473,11 +474,17 @@ def _batch_rows() -> list[dict[str, Any]]:
         return rows_from_csv(_utf8(upload.read()))
     if request.mimetype == "text/csv":
         return rows_from_csv(_utf8(request.get_data()))
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError as exc:
+        # The C decoder stops at Python's recursion limit.
+        raise InvalidInputError({"body": JSON_TOO_DEEP}) from exc
     if not isinstance(body, list):
         raise InvalidInputError(
             {"body": "expected a JSON list of awards, CSV, or a CSV file upload"}
         )
+    if too_deep(body):
+        raise InvalidInputError({"body": JSON_TOO_DEEP})
     return body
 
 
