@@ -9,6 +9,7 @@ from werkzeug.exceptions import NotFound
 
 from api.auth import BEARER_SCHEME
 from api.config import Config
+from api.headers import install_headers
 from api.limits import install_limits
 from api.logs import install_request_log
 from api.metrics import enable_metrics, observe_request
@@ -81,6 +82,7 @@ def create_app(
     api.register_blueprint(docs.blp)
     register_problem_handlers(app)
     install_limits(app, config)
+    install_headers(app, config)
 
     @app.url_value_preprocessor
     def refuse_nul_in_ids(_endpoint: str | None, values: dict[str, Any] | None) -> None:

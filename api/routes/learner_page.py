@@ -24,7 +24,6 @@ from api.auth import ADMIN, ISSUER, LEARNER, current_principal, requires
 from api.context import services
 from api.pages import page_language, render_page
 from api.routes.learner_page_text import LEARNER_TEXT
-from api.routes.verification_page import PAGE_SECURITY_HEADERS
 from api.routes.wallet import WALLET_EXAMPLE, WalletSchema, wallet_download
 from api.services import Services
 from api.smorest import HTML_PAGE, LANG, Blueprint, html_example
@@ -355,6 +354,6 @@ def _not_found() -> Response:
 
 
 def _secured(response: Response) -> Response:
-    response.headers.update(PAGE_SECURITY_HEADERS)
+    # The page's security headers come with every HTML answer (api/headers.py).
     response.headers.update(_PRIVATE)
     return response

@@ -36,19 +36,9 @@ from verify.result import (
     VerificationResult,
 )
 
-__all__ = ["PAGE_SECURITY_HEADERS", "blp"]
+__all__ = ["blp"]
 
 blp = Blueprint("verification_page", __name__, description="Verification pages (HTML)")
-
-# No script may run, nothing may load from elsewhere, forms post only here, and no
-# other site may frame the page (a verdict drawn over someone else's content).
-PAGE_SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "img-src 'self' data:; form-action 'self'; base-uri 'none'; "
-    "frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 # A compact JWS (RFC 7515 §7.1): three base64url parts, the last may be empty.
 _COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -119,7 +109,7 @@ def credential_page(credential_id: str) -> Response:
 @blp.doc(parameters=[LANG])
 def verify_form() -> Response:
     """A form to paste or upload a credential (JSON or JWT) and verify it."""
-    return _secured(render_page("verify_form.html", t=_text()))
+    return render_page("verify_form.html", t=_text())
 
 
 @blp.route("/verify", methods=["POST"])
@@ -165,7 +155,7 @@ def verify_submission() -> Response:
     except _BadSubmission as exc:
         return _message_page("error_title", exc.reason, exc.status, form_link=True)
     if is_wallet_submission(given):
-        return wallet_page(given, PAGE_SECURITY_HEADERS)
+        return wallet_page(given)
     result = verify_here(services(), given)
     return _result_page(result, submitted=True, cache="no-store")
 
@@ -267,7 +257,7 @@ def _result_page(
         submitted=submitted,
     )
     response.headers["Cache-Control"] = cache
-    return _secured(response)
+    return response
 
 
 def _message_page(
@@ -284,11 +274,6 @@ def _message_page(
     )
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
-    return _secured(response)
-
-
-def _secured(response: Response) -> Response:
-    response.headers.update(PAGE_SECURITY_HEADERS)
     return response
 
 

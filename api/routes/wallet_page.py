@@ -55,7 +55,7 @@ def is_wallet_submission(given: Any) -> bool:
     return isinstance(kind, str) and kind.startswith("credbank-wallet/")
 
 
-def wallet_page(given: Any, headers: Mapping[str, str]) -> Response:
+def wallet_page(given: Any) -> Response:
     """The result page of a submitted wallet, or a 400 page naming what is wrong."""
     lang = page_language()
     t = VERIFICATION_TEXT[lang]
@@ -81,5 +81,4 @@ def wallet_page(given: Any, headers: Mapping[str, str]) -> Response:
             marks=_MARKS,
         )
     response.headers["Cache-Control"] = "no-store"
-    response.headers.update(headers)
     return response
