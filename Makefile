@@ -45,7 +45,7 @@ interop-deps:
 	fi
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench && $(BIN)/python -m bench.issuance && $(BIN)/python -m bench.verify && $(BIN)/python -m bench.credits && $(BIN)/python -m bench.load && $(BIN)/python -m bench.metrics
+	$(BIN)/python -m bench && $(BIN)/python -m bench.issuance && $(BIN)/python -m bench.verify && $(BIN)/python -m bench.credits && $(BIN)/python -m bench.load && $(BIN)/python -m bench.metrics && $(BIN)/python -m bench.limits
 
 # Issuers and verifiers at once against gunicorn and PostgreSQL for 60 s, then audit.
 load: $(VENV)/.installed-test
