@@ -38,6 +38,7 @@ from issuers.batch import RowOutcome
 from issuers.erasure import ERASURE_REASONS
 from issuers.replay import replay_registry
 from keys import CredbankError, Database, StoredKey
+from keys.database import is_database_unavailable, is_storage_full
 from ledger import (
     FormatError,
     LedgerError,
@@ -86,8 +87,20 @@ def main(argv: list[str] | None = None) -> None:
     except CredbankError as exc:
         _fail(str(exc), EXIT_USAGE)
     except SQLAlchemyError as exc:
-        _fail(f"database error: {exc.__class__.__name__}", EXIT_USAGE)
+        _fail(_database_failure(exc), EXIT_USAGE)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _database_failure(exc: SQLAlchemyError) -> str:
+    # The class name only: a driver's message may quote values (personal data).
+    if is_storage_full(exc):
+        return (
+            "the database's disk is full; the write that failed was rolled back: "
+            "free space and run the command again"
+        )
+    if is_database_unavailable(exc):
+        return f"cannot reach the database ({exc.__class__.__name__}); try again"
+    return f"database error: {exc.__class__.__name__}"
 
 
 def _fail(message: str, code: int) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, current_app, has_request_context, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from api.auth import AuthenticationError
@@ -26,6 +26,7 @@ from issuers.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from keys.database import is_database_unavailable, is_storage_full
 from keys.errors import CredbankError, DatabaseNotReadyError, KeyStateError
 from ledger.errors import EntryError, FormatError, LogRangeError
 from verify.errors import QRCodeTooLargeError
@@ -54,6 +55,8 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "invalid-input": (400, "The input is invalid"),
     "invalid-credential": (400, "The credential cannot be accepted as it is"),
     "unavailable": (503, "The service cannot reach its database"),
+    # RFC 4918 §11.5: the server cannot store what the request needs.
+    "storage-full": (507, "The service's storage is full"),
     "qr-too-large": (
         500,
         "The verification URL is too long for a printable QR code; "
@@ -133,7 +136,7 @@ def problem(
 def register_problem_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(CredbankError, _handle_domain_error)
-    app.register_error_handler(OperationalError, _handle_database_down)
+    app.register_error_handler(DBAPIError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected)
 
 
@@ -196,14 +199,25 @@ def _handle_domain_error(error: CredbankError) -> Response:
     return _handle_unexpected(error)
 
 
-def _handle_database_down(error: OperationalError) -> Response:
-    logger.warning("database unavailable on %s %s", request.method, request.path)
-    return problem(
-        503,
-        "The database is not answering; try again shortly.",
-        code="unavailable",
-        headers={"Retry-After": "5"},
-    )
+def _handle_database_error(error: DBAPIError) -> Response:
+    # The write transaction that failed was rolled back (keys.database).
+    if is_storage_full(error):
+        logger.error("database storage full on %s %s", request.method, request.path)
+        return problem(
+            507,
+            "The database's disk is full; the write that failed was rolled back. "
+            "Send the request again once space has been freed.",
+            code="storage-full",
+        )
+    if is_database_unavailable(error):
+        logger.warning("database unavailable on %s %s", request.method, request.path)
+        return problem(
+            503,
+            "The database is not answering; try again shortly.",
+            code="unavailable",
+            headers={"Retry-After": "5"},
+        )
+    return _handle_unexpected(error)
 
 
 def _handle_unexpected(error: Exception) -> Response:

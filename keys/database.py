@@ -9,6 +9,7 @@ lock.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,10 +17,17 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-__all__ = ["Base", "Database", "RowReader", "normalise_url"]
+__all__ = [
+    "Base",
+    "Database",
+    "RowReader",
+    "is_database_unavailable",
+    "is_storage_full",
+    "normalise_url",
+]
 
 # Any fixed 64-bit number will do; it only has to differ from other applications'
 # advisory locks on the same PostgreSQL database. ASCII "credbank".
@@ -27,6 +35,13 @@ WRITE_LOCK_ID = 0x6372656462616E6B
 
 # Seconds a writer waits for another writer before giving up.
 LOCK_TIMEOUT_SECONDS = 30
+
+# Seconds to wait for a PostgreSQL server that does not answer a connection
+# (libpq's connect_timeout; a refused connection fails at once anyway).
+CONNECT_TIMEOUT_SECONDS = 10
+
+# PostgreSQL's disk_full condition (Appendix A, PostgreSQL Error Codes).
+_PG_DISK_FULL = "53100"
 
 _WRITE_OPTION = "credbank_write"
 
@@ -85,6 +100,27 @@ class Database:
         self.engine.dispose()
 
 
+def is_storage_full(error: BaseException) -> bool:
+    """Whether a database error says the disk under the database is full
+    (SQLite's SQLITE_FULL, PostgreSQL's disk_full)."""
+    cause = getattr(error, "orig", error)
+    code = getattr(cause, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        # The low byte is the primary result code (https://www.sqlite.org/rescode.html).
+        return code & 0xFF == sqlite3.SQLITE_FULL
+    return getattr(cause, "sqlstate", None) == _PG_DISK_FULL
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether a database error means the database cannot serve for now: the
+    server refused or dropped the connection, is shutting down, or a lock wait ran
+    out. The same request may succeed later. (A connection lost during COMMIT
+    leaves the outcome unknown to the client: idempotency keys make a resend safe.)"""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError | InterfaceError)
+
+
 class RowReader:
     """Reads on a session's own DBAPI connection, inside its transaction.
 
@@ -125,7 +161,10 @@ def _create_engine(url: URL) -> Engine:
         # of a proof's time on PostgreSQL). A connection the server dropped is
         # detected on use; that request fails with 503 and the pool replaces the
         # connection, so the service recovers without a restart.
-        return create_engine(url, hide_parameters=True)
+        connect_args = {}
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        return create_engine(url, hide_parameters=True, connect_args=connect_args)
 
     database = url.database
     if database and database != ":memory:":
