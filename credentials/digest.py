@@ -16,7 +16,7 @@ from credentials.canonical import canonicalize_json
 from credentials.errors import MalformedCredentialError
 from credentials.multibase import encode_base64url
 
-__all__ = ["credential_digest"]
+__all__ = ["credential_digest", "digest_of"]
 
 
 def credential_digest(credential: Mapping[str, Any]) -> str:
@@ -26,4 +26,10 @@ def credential_digest(credential: Mapping[str, Any]) -> str:
             f"expected a credential object, got {type(credential).__name__}"
         )
     unsecured = {key: value for key, value in credential.items() if key != "proof"}
-    return encode_base64url(hashlib.sha256(canonicalize_json(unsecured)).digest())
+    return digest_of(canonicalize_json(unsecured))
+
+
+def digest_of(canonical: bytes) -> str:
+    """The digest of a credential whose RFC 8785 form, without `proof`, is
+    `canonical`, written as `credential_digest` writes it."""
+    return encode_base64url(hashlib.sha256(canonical).digest())

@@ -16,11 +16,13 @@ three times per token, which cost more than the signature on a 4 kB credential.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -42,7 +44,14 @@ from credentials.loader import check_contexts, check_document
 from keys.jwk import JOSE_ALGORITHMS
 from keys.signers import ED25519, P256, Signer
 
-__all__ = ["CONTENT_TYPE", "MEDIA_TYPE", "sign_vc_jwt", "verify_vc_jwt"]
+__all__ = [
+    "CONTENT_TYPE",
+    "MEDIA_TYPE",
+    "DecodedJWS",
+    "decode_vc_jwt",
+    "sign_vc_jwt",
+    "verify_vc_jwt",
+]
 
 # VC-JOSE-COSE §3.1.1: `typ` SHOULD be vc+jwt and `cty` SHOULD be vc. RFC 7515
 # §4.1.9 lets the "application/" prefix be left out, and media types compare
@@ -100,8 +109,43 @@ def sign_vc_jwt(credential: Mapping[str, Any], signer: Signer, *, kid: str) -> s
     return (signing_input + b"." + _b64(signature)).decode("ascii")
 
 
-def verify_vc_jwt(token: str, key_for: KeyResolver) -> dict[str, Any]:
-    """Verify a `vc+jwt` and return the credential it carries.
+@dataclass(frozen=True)
+class DecodedJWS:
+    """A compact JWS split into its parts and decoded, nothing else checked yet.
+
+    `decode_vc_jwt` makes one; `verify_vc_jwt` takes it in place of the token, so
+    that a caller who needs the payload or the `kid` before verifying decodes the
+    token once.
+    """
+
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+    payload_bytes: bytes
+
+
+def decode_vc_jwt(token: str) -> DecodedJWS:
+    """Split `token` and decode its three parts (RFC 7515 §5.2 steps 1-7): each in
+    its one canonical base64url spelling, header and payload JSON objects.
+
+    Raises:
+        ProofVerificationError: naming the part that does not decode.
+    """
+    encoded_header, encoded_payload, encoded_signature = _split(token)
+    payload = _segment(encoded_payload, "payload")
+    return DecodedJWS(
+        header=_json_object(_segment(encoded_header, "header"), "header"),
+        payload=_json_object(payload, "payload"),
+        signing_input=f"{encoded_header}.{encoded_payload}".encode("ascii"),
+        signature=_segment(encoded_signature, "signature"),
+        payload_bytes=payload,
+    )
+
+
+def verify_vc_jwt(token: str | DecodedJWS, key_for: KeyResolver) -> dict[str, Any]:
+    """Verify a `vc+jwt` (compact, or as `decode_vc_jwt` decoded it) and return
+    the credential it carries.
 
     `key_for` maps the header's `kid` to (algorithm, raw public key) and raises
     `LookupError` for a `kid` it does not know. Steps, in order:
@@ -114,12 +158,17 @@ def verify_vc_jwt(token: str, key_for: KeyResolver) -> dict[str, Any]:
     5. The payload: no `vc`/`vp` claims; `iss`, when present, names the issuer;
        its contexts are all shipped ones.
 
+    A compact token is decoded part by part as the steps reach it, so a token
+    with several faults is refused for the first one in this order.
+
     Raises:
         ProofVerificationError: on any failure, never returning `False`:
             `MediaTypeError`, `AlgorithmMismatchError`, `UnknownKeyError`,
             `InvalidSignatureError`, or the base class for the rest.
     """
     try:
+        if isinstance(token, DecodedJWS):
+            return _verify_decoded(token, key_for)
         return _verify(token, key_for)
     except ProofVerificationError:
         raise
@@ -129,10 +178,44 @@ def verify_vc_jwt(token: str, key_for: KeyResolver) -> dict[str, Any]:
 
 def _verify(token: str, key_for: KeyResolver) -> dict[str, Any]:
     # Step 1: the protected header (RFC 7515 §5.2 steps 1-4).
+    encoded_header, encoded_payload, encoded_signature = _split(token)
+    header = _json_object(_segment(encoded_header, "header"), "header")
+
+    # Steps 1-3: what the header says, and the key `kid` names.
+    public_key = _header_key(header, key_for)
+
+    # Step 4: the signature over ASCII(header.payload) (RFC 7515 §5.2 step 8).
+    signature = _segment(encoded_signature, "signature")
+    signing_input = f"{encoded_header}.{encoded_payload}".encode("ascii")
+    _check_signature(public_key, signature, signing_input, header)
+    payload = _json_object(_segment(encoded_payload, "payload"), "payload")
+
+    # Steps 4-5: the claims.
+    _check_payload(payload)
+    logger.debug("verified vc+jwt by %s (%s)", header["kid"], header["alg"])
+    return payload
+
+
+def _verify_decoded(token: DecodedJWS, key_for: KeyResolver) -> dict[str, Any]:
+    # The steps of `_verify`, in its order, on parts decoded already.
+    public_key = _header_key(token.header, key_for)
+    _check_signature(public_key, token.signature, token.signing_input, token.header)
+    _check_payload(token.payload)
+    logger.debug("verified vc+jwt by %s (%s)", token.header["kid"], token.header["alg"])
+    return token.payload
+
+
+def _split(token: str) -> list[str]:
     if not isinstance(token, str) or token.count(".") != 2:
         raise ProofVerificationError("expected a compact JWS of three parts")
-    encoded_header, encoded_payload, encoded_signature = token.split(".")
-    header = _json_object(_segment(encoded_header, "header"), "header")
+    return token.split(".")
+
+
+def _header_key(
+    header: Mapping[str, Any], key_for: KeyResolver
+) -> Ed25519PublicKey | ec.EllipticCurvePublicKey:
+    """Steps 1-3: no critical parameters, the media types, and the key `kid`
+    names, whose type must be the algorithm `alg` asks for."""
     if "crit" in header:
         raise ProofVerificationError(
             f"expected no critical header parameters, got {header['crit']!r}"
@@ -162,18 +245,25 @@ def _verify(token: str, key_for: KeyResolver) -> dict[str, Any]:
             f"alg {algorithm!r} (the key is {key_algorithm})",
             f"alg {header.get('alg')!r}",
         )
-    public_key = _public_key(key_algorithm, raw_key)
+    return _public_key(key_algorithm, raw_key)
 
-    # Step 4: the signature over ASCII(header.payload) (RFC 7515 §5.2 step 8),
-    # with the key's algorithm only, then exp and nbf where present.
-    signature = _segment(encoded_signature, "signature")
-    signing_input = f"{encoded_header}.{encoded_payload}".encode("ascii")
+
+def _check_signature(
+    public_key: Ed25519PublicKey | ec.EllipticCurvePublicKey,
+    signature: bytes,
+    signing_input: bytes,
+    header: Mapping[str, Any],
+) -> None:
+    # Step 4, with the key's algorithm only (checked against `alg` already).
     if not _signature_holds(public_key, signature, signing_input):
         raise InvalidSignatureError(
-            f"expected a valid {algorithm} signature by {kid}, got one that does "
-            "not match the token"
+            f"expected a valid {header['alg']} signature by {header['kid']}, got "
+            "one that does not match the token"
         )
-    payload = _json_object(_segment(encoded_payload, "payload"), "payload")
+
+
+def _check_payload(payload: Mapping[str, Any]) -> None:
+    # Step 4: exp and nbf where present.
     _check_times(payload)
 
     # Step 5: the claims that make the payload a credential.
@@ -184,9 +274,6 @@ def _verify(token: str, key_for: KeyResolver) -> dict[str, Any]:
         )
     _check_issuer(payload)
     check_contexts(payload)
-
-    logger.debug("verified vc+jwt by %s (%s)", kid, algorithm)
-    return payload
 
 
 def _check_issuer(payload: Mapping[str, Any]) -> None:
@@ -201,6 +288,9 @@ def _check_issuer(payload: Mapping[str, Any]) -> None:
         )
 
 
+# Loading a P-256 point checks that it is on the curve; keys are few and the
+# objects immutable, so each is loaded once.
+@functools.lru_cache(maxsize=256)
 def _public_key(
     algorithm: str, raw: bytes
 ) -> Ed25519PublicKey | ec.EllipticCurvePublicKey:

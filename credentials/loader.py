@@ -57,6 +57,9 @@ CONTEXTS: Mapping[str, str] = {
     "https://www.w3.org/ns/did/v1": "did-v1.jsonld",
 }
 
+# The containers JSON parses to, told apart by type before any isinstance check.
+_CONTAINERS = (dict, list)
+
 # Unicode control characters (category Cc) other than tab, newline and carriage
 # return, and lone surrogates, which no UTF-8 encoder can write.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -99,7 +102,8 @@ def check_contexts(document: Mapping[str, Any]) -> None:
     refused, since they could redefine the terms a verifier relies on.
     """
     contexts: list[Any] = []
-    _scan(document, [], contexts)
+    if isinstance(document, Mapping | list):
+        _scan_contexts(document, contexts)
     _check_context_values(document, contexts)
 
 
@@ -162,6 +166,28 @@ def _scan(value: Any, strings: list[str], contexts: list[Any]) -> None:
                 _scan(item, strings, contexts)
     elif isinstance(value, str):
         strings.append(value)
+
+
+def _scan_contexts(value: Mapping[Any, Any] | list[Any], contexts: list[Any]) -> None:
+    # Every @context value into `contexts`, in the order `_scan` finds them (the
+    # first one refused is the one named). Verification runs this on every
+    # credential, so strings, most of the values, are passed over at once.
+    if isinstance(value, list):
+        for item in value:
+            kind = type(item)
+            if kind is not str and (
+                kind in _CONTAINERS or isinstance(item, Mapping | list)
+            ):
+                _scan_contexts(item, contexts)
+        return
+    for key, item in value.items():
+        if key == "@context":
+            contexts.append(item)
+        kind = type(item)
+        if kind is not str and (
+            kind in _CONTAINERS or isinstance(item, Mapping | list)
+        ):
+            _scan_contexts(item, contexts)
 
 
 def _check_context_values(document: Mapping[str, Any], contexts: list[Any]) -> None:

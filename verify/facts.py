@@ -91,6 +91,12 @@ class LogFacts:
 
 
 class Facts(Protocol):
+    # True only when every digest `log` compares with was made by
+    # `credential_digest` (this service's own log). Then a vc+jwt payload whose
+    # own hash is the logged digest is that canonical form, and step 10 need not
+    # canonicalise the credential again; from a log someone else wrote, it must.
+    digests_are_canonical: bool
+
     def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
         """Raises UnavailableFact when the list cannot be read."""
         ...
@@ -106,6 +112,8 @@ class Facts(Protocol):
 
 class NoFacts:
     """Knows nothing: status lists are unreadable, nothing is registered here."""
+
+    digests_are_canonical = False
 
     def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
         raise UnavailableFact(f"offline: the status list {list_url} was not read")

@@ -171,6 +171,9 @@ class WalletFacts:
     list signed by anyone else says nothing about this issuer's credentials).
     """
 
+    # The wallet's log entries are whatever the file holds (verify/facts.py).
+    digests_are_canonical = False
+
     def __init__(self, carried: _Carried, issuer: str | None) -> None:
         self._carried = carried
         self._issuer = issuer

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyld import jsonld
 
 from credentials.errors import (
@@ -179,3 +181,49 @@ def test_tab_newline_and_carriage_return_are_allowed(check: Check) -> None:
             "ok": True,
         }
     )
+
+
+# check_contexts walks only containers (verification runs it on every vc+jwt);
+# check_document walks every string too. Both must refuse the same documents for
+# the same context, the first one in document order.
+
+_CONTEXT_VALUES = st.sampled_from(
+    [CREDENTIALS_V2, OB_V3P0, UNKNOWN, "urn:other", None, 7, {"@vocab": "urn:v#"}]
+)
+_DOCUMENTS = st.recursive(
+    st.text(alphabet="abc", max_size=3) | st.integers() | st.booleans() | st.none(),
+    lambda children: (
+        st.lists(children | _CONTEXT_VALUES, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["@context", "a", "b", "c"]),
+            children | st.lists(_CONTEXT_VALUES, max_size=3) | _CONTEXT_VALUES,
+            max_size=4,
+        )
+    ),
+    max_leaves=30,
+)
+
+
+def _outcome(check: Check, document: Any) -> tuple[str, str]:
+    try:
+        check(document)
+    except (UnknownContextError, MalformedCredentialError) as exc:
+        return type(exc).__name__, str(exc)
+    return "accepted", ""
+
+
+@settings(max_examples=400, deadline=None)
+@given(document=_DOCUMENTS)
+def test_check_contexts_agrees_with_check_document(document: Any) -> None:
+    assert _outcome(check_contexts, document) == _outcome(check_document, document)
+
+
+def test_check_contexts_names_the_first_refused_context_in_document_order() -> None:
+    document = {
+        "@context": [CREDENTIALS_V2],
+        "a": {"b": [{"@context": "urn:first"}], "@context": "urn:second"},
+        "c": {"@context": "urn:third"},
+    }
+    for check in (check_contexts, check_document):
+        with pytest.raises(UnknownContextError, match="urn:first"):
+            check(document)
