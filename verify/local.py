@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from ledger.checkpoints import Checkpoint, open_checkpoint
 from ledger.errors import LogStateError
 from ledger.log import TransparencyLog
 from ledger.merkle import NodeId, inclusion_proof, leaf_hash, verify_inclusion
+from ledger.notes import NoteVerifier
 from verify.facts import (
     AchievementFacts,
     IssuerFacts,
@@ -42,6 +44,10 @@ from verify.resolver import Resolver
 
 __all__ = ["ServiceFacts", "mask_name", "service_resolver"]
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_Read = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+
 
 class ServiceFacts:
     """Answers the procedure's questions from one read transaction.
@@ -52,6 +58,10 @@ class ServiceFacts:
     `learner_names`, the log answer also carries the learner's name as the issuer
     lets it be shown (only the page shows it; decrypting it costs a key unwrap).
     """
+
+    # Issuance logs `credential_digest` of each credential, and nothing else
+    # answers `log` here.
+    digests_are_canonical = True
 
     def __init__(
         self,
@@ -167,15 +177,8 @@ class ServiceFacts:
                 detail="the log holds a different digest for this credential id",
             )
         checkpoint = self._checkpoint()
-        proof = inclusion_proof(log_index, checkpoint.size, _RawNodes(self._read))
         try:
-            verify_inclusion(
-                leaf_hash(data),
-                log_index,
-                checkpoint.size,
-                proof,
-                checkpoint.root_hash,
-            )
+            _check_inclusion(data, log_index, checkpoint, self._read)
         except CredbankError as exc:
             return LogFacts(False, None, None, None, f"inclusion proof failed: {exc}")
         return LogFacts(
@@ -225,7 +228,7 @@ class ServiceFacts:
         version = _key_set(self._read(_KEY_SET, (owner,)))
         if not version:
             return None
-        found = _documents.get((did, version))
+        found = _DOCUMENTS.get((did, version))
         if found is not None:
             return found
         keys = list(
@@ -240,7 +243,7 @@ class ServiceFacts:
         document = did_document(did, keys)
         # Filed under the rows it was built from: on PostgreSQL the two reads
         # above need not see the same rows.
-        _remember_document(did, _key_set(_key_columns(key) for key in keys), document)
+        _DOCUMENTS.put((did, _key_set(_key_columns(key) for key in keys)), document)
         return document
 
 
@@ -248,9 +251,7 @@ class _RawNodes:
     """The log's stored subtree hashes, read like `ledger.log.StoredNodes` but on
     the driver's connection (one query of primary-key lookups)."""
 
-    def __init__(
-        self, read: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
-    ) -> None:
+    def __init__(self, read: _Read) -> None:
         self._read = read
 
     def read_nodes(self, ids: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
@@ -323,9 +324,43 @@ _LATEST_CHECKPOINT = "SELECT note FROM log_checkpoints ORDER BY tree_size DESC L
 
 _KeyColumns = tuple[str, str, bytes, str, datetime | None]
 
-# NOTE: callers share these documents; the resolver only reads them.
-_documents: dict[tuple[str, tuple[_KeyColumns, ...]], Mapping[str, Any]] = {}
-_documents_lock = threading.Lock()
+
+class _Memo(Generic[_K, _V]):
+    """A bounded map shared by a process's threads; the least recently used entry
+    goes first. Only for answers that never change once their key is known."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[_K, _V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: _K) -> _V | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: _K, value: _V) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            if len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+# The caches of this module: every key holds all that its answer depends on, so
+# none is ever stale and none needs to be told of a change.
+# - DID documents, by the DID and the key rows they are built from (a new key, a
+#   retirement or a compromise changes the rows). NOTE: callers share these
+#   documents; the resolver only reads them.
+_DOCUMENTS: _Memo[tuple[str, tuple[_KeyColumns, ...]], Mapping[str, Any]] = _Memo(256)
+# - Checkpoints whose signature verified, by the log key and the note's text.
+_CHECKPOINTS: _Memo[tuple[NoteVerifier, str], Checkpoint] = _Memo(64)
+# - Inclusion proofs that verified, by leaf index, tree size and root hash: in an
+#   append-only log the path from a leaf to a given root never changes (RFC 9162
+#   §2.1.3.1), and the root hash names the tree. A new checkpoint is a new key.
+_PROOFS: _Memo[tuple[int, int, bytes], tuple[bytes, ...]] = _Memo(8192)
 
 
 def _key_columns(key: StoredKey) -> _KeyColumns:
@@ -339,34 +374,38 @@ def _key_set(rows: Iterable[Sequence[Any]]) -> tuple[_KeyColumns, ...]:
     )
 
 
-def _remember_document(
-    did: str, version: tuple[_KeyColumns, ...], document: Mapping[str, Any]
-) -> None:
-    with _documents_lock:
-        if len(_documents) > 256:
-            _documents.clear()
-        _documents[(did, version)] = document
-
-
-_checkpoints: dict[str, Checkpoint] = {}
-_checkpoints_lock = threading.Lock()
-
-
 def _open_checkpoint(note: str, log: TransparencyLog) -> Checkpoint:
-    # Checkpoints never change once signed; a verified one is remembered, so that
-    # a stream of verifications checks each new checkpoint's signature once.
-    found = _checkpoints.get(note)
+    # A stream of verifications checks each new checkpoint's signature once.
+    key = (log.verifier, note)
+    found = _CHECKPOINTS.get(key)
     if found is not None:
         return found
     try:
         checkpoint = open_checkpoint(note, log.verifier)
     except CredbankError as exc:
         raise UnavailableFact(f"the checkpoint does not verify: {exc}") from exc
-    with _checkpoints_lock:
-        if len(_checkpoints) > 64:
-            _checkpoints.clear()
-        _checkpoints[note] = checkpoint
+    _CHECKPOINTS.put(key, checkpoint)
     return checkpoint
+
+
+def _check_inclusion(
+    data: bytes, index: int, checkpoint: Checkpoint, read: _Read
+) -> None:
+    """RFC 9162 §2.1.3.2: the entry `data` is leaf `index` of the checkpoint's tree.
+
+    The proof is read from the stored subtrees once per tree, then remembered; it
+    is checked against the root on every call all the same.
+    """
+    key = (index, checkpoint.size, checkpoint.root_hash)
+    proof = _PROOFS.get(key)
+    fresh = proof is None
+    if proof is None:
+        proof = tuple(inclusion_proof(index, checkpoint.size, _RawNodes(read)))
+    verify_inclusion(
+        leaf_hash(data), index, checkpoint.size, proof, checkpoint.root_hash
+    )
+    if fresh:
+        _PROOFS.put(key, proof)
 
 
 def _moment(value: Any) -> datetime | None:
