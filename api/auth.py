@@ -108,8 +108,12 @@ def create_token(
         raise NotFoundError(f"no reviewer {subject!r} to bind the token to")
     if role == SCHOOL and session.get(School, subject) is None:
         raise NotFoundError(f"no school {subject!r} to bind the token to")
-    if role == LEARNER and session.get(Learner, subject) is None:
-        raise NotFoundError(f"no learner {subject!r} to bind the token to")
+    if role == LEARNER:
+        learner = session.get(Learner, subject)
+        if learner is None:
+            raise NotFoundError(f"no learner {subject!r} to bind the token to")
+        if learner.erased_at is not None:
+            raise NotFoundError(f"learner {subject} was erased: no token binds to it")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         id="tok_" + secrets.token_hex(8),

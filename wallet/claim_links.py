@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import CursorResult, DateTime, LargeBinary, String, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from issuers.errors import ConflictError, NotFoundError
+from issuers.errors import NotFoundError
 from issuers.learners import Learner
 from keys.database import Base
 
@@ -63,7 +63,7 @@ def create_claim_link(
     if learner is None:
         raise NotFoundError(f"no learner {learner_id!r}")
     if learner.erased_at is not None:
-        raise ConflictError(f"learner {learner_id} was erased; no page to link to")
+        raise NotFoundError(f"learner {learner_id} was erased: no page to link to")
 
     secret = _PREFIX + secrets.token_urlsafe(_SECRET_BYTES)
     expires = now + CLAIM_LINK_TTL

@@ -326,8 +326,15 @@ def test_every_way_in_to_the_account_is_closed(
     link = client.post(
         f"/learners/{awarded.learner_id}/claim-links", headers=admin.headers
     )
-    assert link.status_code == 409
-    assert "erased" in link.get_json()["detail"]
+    assert link.status_code == 404
+    assert "was erased" in link.get_json()["detail"]
+    token = client.post(
+        "/tokens",
+        json={"role": "learner", "subject": awarded.learner_id},
+        headers=admin.headers,
+    )
+    assert token.status_code == 404
+    assert "was erased" in token.get_json()["detail"]
     with services.database.transaction() as session:
         with pytest.raises(ForbiddenError, match="consent code is not valid"):
             check_consent(
@@ -532,6 +539,10 @@ def test_the_cli_erases_once_and_then_says_so(
     with services.database.transaction() as session:
         learner = session.get(Learner, awarded.learner_id)
         assert learner is not None and learner.erased_at is not None
+    token = cli(
+        "token", "create", "--role", "learner", "--learner", awarded.learner_id, env=env
+    )
+    assert "was erased: no token binds to it" in assert_one_line_error(token)
 
 
 @pytest.mark.parametrize(
