@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, request
 from flask_limiter import ApplicationLimit, Limiter
@@ -22,7 +24,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import Config
 
-__all__ = ["BODY_CAPS", "DEFAULT_BODY_BYTES", "UNLIMITED_PATHS", "install_limits"]
+__all__ = [
+    "BODY_CAPS",
+    "DEFAULT_BODY_BYTES",
+    "UNLIMITED_PATHS",
+    "install_limits",
+    "is_counted",
+]
 
 # The body of an award is about 1 kB, a credential sent to the VC-API or deposited
 # a few kB, a rule set a few tens of kB; even a badge image embedded as a data: URI
@@ -93,6 +101,16 @@ def install_limits(app: Flask, config: Config) -> Limiter | None:
     return limiter
 
 
+def is_counted(rule: str, view: Callable[..., Any] | None) -> bool:
+    """Whether the limiter counts requests to the route `rule` served by `view`:
+    every route but those that take a bearer token (api/auth.py marks their
+    views) and those machines poll (UNLIMITED_PATHS). The OpenAPI document
+    (api/smorest.py) names its 429 answers by this same rule."""
+    if rule in UNLIMITED_PATHS:
+        return False
+    return not hasattr(view, "__credbank_roles__")
+
+
 def _cap_body() -> None:
     """Lower the app-wide body cap to the endpoint's own (Flask 3.1 lets a request
     carry its own `max_content_length`)."""
@@ -137,9 +155,7 @@ class _ExemptFilter:
     def _decide(self, endpoint: str) -> bool:
         view = self._app.view_functions.get(endpoint)
         rule = request.url_rule
-        if rule is not None and rule.rule in UNLIMITED_PATHS:
-            return True
-        return view is not None and hasattr(view, "__credbank_roles__")
+        return not is_counted(rule.rule if rule is not None else "", view)
 
 
 def _exceeded(rate: str) -> str:
