@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from api.services import Services
 from credits.bank import trusted_hosts
+from keys.database import RowReader
 from verify.facts import NO_FACTS
 from verify.local import ServiceFacts, service_resolver
 from verify.procedure import verify_credential
@@ -17,6 +20,7 @@ __all__ = [
     "JSON_TOO_DEEP",
     "MAX_DEPTH",
     "allowed_hosts",
+    "service_facts",
     "too_deep",
     "verify_here",
     "verify_offline",
@@ -39,17 +43,35 @@ def verify_here(
     `learner_names=False` leaves the learner out of the summary (the VC-API does
     not show it), which saves decrypting it.
     """
-    with app.database.transaction() as session:
-        facts = ServiceFacts(
-            session,
-            base_url=app.config.base_url,
-            log=app.log,
-            keystore=app.keystore,
-            learner_names=learner_names,
-        )
+    with service_facts(app, learner_names=learner_names) as facts:
         resolver = service_resolver(facts, app.config.base_url, allowed_hosts(app))
         return verify_credential(
             given, resolver=resolver, facts=facts, now=now or datetime.now(UTC)
+        )
+
+
+@contextmanager
+def service_facts(
+    app: Services, *, learner_names: bool = False
+) -> Iterator[ServiceFacts]:
+    """This service's facts, read in one transaction: on a driver connection from
+    the pool, or, to show learners' names (the ORM decrypts them), in a session."""
+    if not learner_names:
+        with app.database.reading() as reader:
+            yield ServiceFacts(
+                reader,
+                base_url=app.config.base_url,
+                log=app.log,
+                keystore=app.keystore,
+            )
+        return
+    with app.database.transaction() as session:
+        yield ServiceFacts(
+            RowReader.of_session(session),
+            base_url=app.config.base_url,
+            log=app.log,
+            keystore=app.keystore,
+            session=session,
         )
 
 

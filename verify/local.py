@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuers.catalogue import achievement_url
@@ -52,11 +51,11 @@ _Read = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 class ServiceFacts:
     """Answers the procedure's questions from one read transaction.
 
-    Every question is one query on the driver's connection (`RowReader`, with the
+    Every question is one query on the driver's connection (`reader`, with the
     SQL below): SQLAlchemy's statement handling costs several times the query
-    itself, and a verification asks about eight. With
-    `learner_names`, the log answer also carries the learner's name as the issuer
-    lets it be shown (only the page shows it; decrypting it costs a key unwrap).
+    itself, and a verification asks about eight. Given the transaction's
+    `session`, the log answer also carries the learner's name as the issuer lets
+    it be shown (only the page shows it; decrypting it costs a key unwrap).
     """
 
     # Issuance logs `credential_digest` of each credential, and nothing else
@@ -65,16 +64,15 @@ class ServiceFacts:
 
     def __init__(
         self,
-        session: Session,
+        reader: RowReader,
         *,
         base_url: str,
         log: TransparencyLog,
         keystore: KeyStore,
-        learner_names: bool = True,
+        session: Session | None = None,
     ) -> None:
+        self._read = reader.rows
         self._session = session
-        self._reader: RowReader | None = None
-        self._learner_names = learner_names
         self._base = base_url
         self._log = log
         self._keystore = keystore
@@ -82,11 +80,6 @@ class ServiceFacts:
         self._achievement_prefix = achievement_url(base_url, "")
         self._issuer_prefix = issuer_did(base_url, "")
         self._service_did = service_did(base_url)
-
-    def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        if self._reader is None:
-            self._reader = RowReader(self._session)
-        return self._reader.rows(sql, params)
 
     def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
         if not list_url.startswith(self._status_prefix):
@@ -166,7 +159,9 @@ class ServiceFacts:
             raise UnavailableFact("the log entry is not an object")
         logged_at = _moment(entry.get("at"))
         learner = (
-            self._learner_name(issuer_slug, learner_id) if self._learner_names else ""
+            self._learner_name(self._session, issuer_slug, learner_id)
+            if self._session is not None
+            else ""
         )
         if entry.get("credential") != credential_id or entry.get("digest") != digest:
             return LogFacts(
@@ -201,16 +196,18 @@ class ServiceFacts:
         slug = did.removeprefix(self._issuer_prefix)
         return slug if slug and ":" not in slug else None
 
-    def _learner_name(self, issuer_slug: str, learner_id: str | None) -> str:
-        issuer = self._session.get(Issuer, issuer_slug)
+    def _learner_name(
+        self, session: Session, issuer_slug: str, learner_id: str | None
+    ) -> str:
+        issuer = session.get(Issuer, issuer_slug)
         display = issuer.learner_display if issuer else "masked"
         if display == "hidden" or learner_id is None:
             return ""
-        learner = self._session.get(Learner, learner_id)
+        learner = session.get(Learner, learner_id)
         if learner is None:
             return ""
         try:
-            profile = learner_profile(self._session, self._keystore, learner)
+            profile = learner_profile(session, self._keystore, learner)
         except CredbankError:
             return ""
         if profile is None or not profile.name:
@@ -229,22 +226,21 @@ class ServiceFacts:
         if not version:
             return None
         found = _DOCUMENTS.get((did, version))
-        if found is not None:
-            return found
-        keys = list(
-            self._session.scalars(
-                select(StoredKey)
-                .where(StoredKey.owner == owner)
-                .order_by(StoredKey.created_at, StoredKey.id)
-            )
-        )
-        if not keys:
-            return None
-        document = did_document(did, keys)
-        # Filed under the rows it was built from: on PostgreSQL the two reads
-        # above need not see the same rows.
-        _DOCUMENTS.put((did, _key_set(_key_columns(key) for key in keys)), document)
-        return document
+        if found is None:
+            # did_document reads these five columns of each key, and nothing else.
+            keys = [
+                StoredKey(
+                    id=key_id,
+                    algorithm=algorithm,
+                    public_key=public_key,
+                    state=state,
+                    compromised_at=compromised_at,
+                )
+                for key_id, algorithm, public_key, state, compromised_at in version
+            ]
+            found = did_document(did, keys)
+            _DOCUMENTS.put((did, version), found)
+        return found
 
 
 class _RawNodes:
@@ -299,8 +295,9 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-# What did_document reads of each key, in its order: the cache key of a DID
-# document. A new key, or a key retired or reported compromised, changes it.
+# What did_document reads of each key, in its order: what a DID document is built
+# from, and the key it is cached under. A new key, or a key retired or reported
+# compromised, changes it.
 _KEY_SET = (
     "SELECT id, algorithm, public_key, state, compromised_at FROM keys "
     "WHERE owner = ? ORDER BY created_at, id"
@@ -361,10 +358,6 @@ _CHECKPOINTS: _Memo[tuple[NoteVerifier, str], Checkpoint] = _Memo(64)
 #   append-only log the path from a leaf to a given root never changes (RFC 9162
 #   §2.1.3.1), and the root hash names the tree. A new checkpoint is a new key.
 _PROOFS: _Memo[tuple[int, int, bytes], tuple[bytes, ...]] = _Memo(8192)
-
-
-def _key_columns(key: StoredKey) -> _KeyColumns:
-    return (key.id, key.algorithm, key.public_key, key.state, key.compromised_at)
 
 
 def _key_set(rows: Iterable[Sequence[Any]]) -> tuple[_KeyColumns, ...]:

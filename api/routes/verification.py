@@ -19,8 +19,14 @@ from api.context import services
 from api.problems import problem
 from api.routes.credential_schemas import CREDENTIAL_EXAMPLE
 from api.smorest import Blueprint
-from api.verification import MAX_DEPTH, allowed_hosts, too_deep, verify_here
-from verify.local import ServiceFacts, service_resolver
+from api.verification import (
+    MAX_DEPTH,
+    allowed_hosts,
+    service_facts,
+    too_deep,
+    verify_here,
+)
+from verify.local import service_resolver
 from verify.presentation import verify_presentation
 
 __all__ = ["MAX_DEPTH", "MAX_VERIFY_BYTES", "blp", "read_json_body"]
@@ -246,14 +252,7 @@ def verify_presentation_route() -> Response | tuple[dict[str, Any], int]:
         if value is not None and not isinstance(value, str):
             return problem(400, f"expected options.{name} as a string")
     app = services()
-    with app.database.transaction() as session:
-        facts = ServiceFacts(
-            session,
-            base_url=app.config.base_url,
-            log=app.log,
-            keystore=app.keystore,
-            learner_names=False,
-        )
+    with service_facts(app) as facts:
         result = verify_presentation(
             given,
             challenge=challenge,
