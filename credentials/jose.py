@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -43,6 +44,7 @@ from credentials.errors import (
 from credentials.loader import check_contexts, check_document
 from keys.jwk import JOSE_ALGORITHMS
 from keys.signers import ED25519, P256, Signer
+from ledger import jcs
 
 __all__ = [
     "CONTENT_TYPE",
@@ -97,8 +99,7 @@ def sign_vc_jwt(credential: Mapping[str, Any], signer: Signer, *, kid: str) -> s
         )
     check_document(credential)
 
-    header = {"alg": algorithm, "typ": MEDIA_TYPE, "cty": CONTENT_TYPE, "kid": kid}
-    signing_input = _b64(_json(header)) + b"." + _b64(_json(credential))
+    signing_input = _encoded_header(algorithm, kid) + b"." + _b64(_json(credential))
     signature = signer.sign(signing_input)
     if len(signature) != _SIGNATURE_LENGTH:
         raise ProofGenerationError(
@@ -371,19 +372,22 @@ def _media_type(value: object) -> str | None:
 
 
 def _json(value: Mapping[str, Any]) -> bytes:
-    # Compact, members sorted: the same credential always gives the same bytes, as
-    # in the W3C test suite's tokens.
+    # The RFC 8785 form: compact, members sorted, so the same credential always
+    # gives the same bytes (as in the W3C test suite's tokens), and the payload's
+    # SHA-256 is the credential digest (credentials/digest.py) of a credential
+    # with no embedded proof.
     try:
-        text = json.dumps(
-            value,
-            separators=(",", ":"),
-            sort_keys=True,
-            ensure_ascii=False,
-            allow_nan=False,
-        )
-    except (TypeError, ValueError) as exc:
+        return jcs.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise ProofGenerationError(f"expected a JSON object, got: {exc}") from exc
-    return text.encode("utf-8")
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded_header(algorithm: str, kid: str) -> bytes:
+    """The base64url JOSE header of a token signed by `kid` (one per issuer key, so
+    a batch encodes it once)."""
+    header = {"alg": algorithm, "typ": MEDIA_TYPE, "cty": CONTENT_TYPE, "kid": kid}
+    return _b64(_json(header))
 
 
 def _b64(data: bytes) -> bytes:

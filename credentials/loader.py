@@ -59,6 +59,8 @@ CONTEXTS: Mapping[str, str] = {
 
 # The containers JSON parses to, told apart by type before any isinstance check.
 _CONTAINERS = (dict, list)
+# The other values parsed JSON holds.
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 # Unicode control characters (category Cc) other than tab, newline and carriage
 # return, and lone surrogates, which no UTF-8 encoder can write.
@@ -148,24 +150,34 @@ def _context_text(url: str) -> str:
 
 def _scan(value: Any, strings: list[str], contexts: list[Any]) -> None:
     # Every string (keys too) into `strings`, every @context value into `contexts`.
-    if isinstance(value, Mapping):
+    # Parsed JSON holds only dict, list, str and scalars: those are told apart by
+    # their exact type, and only anything else pays for an isinstance check.
+    kind = type(value)
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
         for key, item in value.items():
-            if isinstance(key, str):
+            if type(key) is str or isinstance(key, str):
                 strings.append(key)
                 if key == "@context":
                     contexts.append(item)
-            if isinstance(item, str):
-                strings.append(item)
-            elif isinstance(item, Mapping | list):
-                _scan(item, strings, contexts)
-    elif isinstance(value, list):
+            _scan_item(item, strings, contexts)
+    elif kind is list:
         for item in value:
-            if isinstance(item, str):
-                strings.append(item)
-            elif isinstance(item, Mapping | list):
-                _scan(item, strings, contexts)
+            _scan_item(item, strings, contexts)
     elif isinstance(value, str):
         strings.append(value)
+    elif isinstance(value, list):
+        for item in value:
+            _scan_item(item, strings, contexts)
+
+
+def _scan_item(item: Any, strings: list[str], contexts: list[Any]) -> None:
+    kind = type(item)
+    if kind is str:
+        strings.append(item)
+    elif kind in _CONTAINERS or (
+        kind not in _SCALARS and isinstance(item, str | Mapping | list)
+    ):
+        _scan(item, strings, contexts)
 
 
 def _scan_contexts(value: Mapping[Any, Any] | list[Any], contexts: list[Any]) -> None:

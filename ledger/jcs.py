@@ -3,8 +3,10 @@
 The `rfc8785` package is exact but written in Python, and canonicalising is a fifth
 of the time it takes to issue a credential. Most documents credbank canonicalises
 (log entries, credentials) hold only objects, arrays, strings, small integers,
-booleans and null. For those the standard library's C encoder, with sorted keys, no
-whitespace and no ASCII escaping, writes the same bytes as RFC 8785:
+booleans and null. For those a compact JSON encoder with sorted keys and no ASCII
+escaping writes the same bytes as RFC 8785. orjson is that encoder here: it takes a
+few microseconds where the standard library's takes tens (tests/ledger/test_jcs.py
+holds its output to rfc8785's). Where they agree:
 
 - §3.2.2.2 string escaping: both write `\\b \\t \\n \\f \\r \\" \\\\` as two-character
   escapes, every other code point below U+0020 as `\\u00xx` in lower-case hex, and
@@ -22,18 +24,15 @@ to `rfc8785.dumps`, which also raises the errors.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 import rfc8785
 
 __all__ = ["dumps"]
 
 # ECMAScript's Number.MAX_SAFE_INTEGER; rfc8785 refuses anything larger.
 _MAX_SAFE_INT = 2**53 - 1
-_ENCODER = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-)
 
 
 def dumps(value: Any) -> bytes:
@@ -45,32 +44,32 @@ def dumps(value: Any) -> bytes:
     """
     if _plain(value):
         try:
-            return _ENCODER.encode(value).encode("utf-8")
-        except UnicodeEncodeError:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
             pass  # a lone surrogate: let rfc8785 name the error
     return rfc8785.dumps(value)
 
 
 def _plain(value: Any) -> bool:
-    """Whether the standard encoder writes `value` exactly as RFC 8785 does."""
+    """Whether the fast encoder writes `value` exactly as RFC 8785 does."""
+    keys: list[str] = []
     pending = [value]
     while pending:
         item = pending.pop()
         kind = type(item)
         if kind is str or kind is bool or item is None:
             continue
-        if kind is int:
-            if -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
-                continue
-            return False
         if kind is dict:
-            for key in item:
-                if type(key) is not str or (not key.isascii() and max(key) >= "\ud800"):
-                    return False
+            keys.extend(item)
             pending.extend(item.values())
-            continue
-        if kind is list:
+        elif kind is list:
             pending.extend(item)
-            continue
+        elif kind is not int or not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+            return False
+    # The keys are looked at once, together: joining refuses any that is not a
+    # string, and one scan finds a code point where the orders part (§3.2.3).
+    try:
+        joined = "".join(keys)
+    except TypeError:
         return False
-    return True
+    return joined.isascii() or max(joined) < "\ud800"

@@ -18,6 +18,8 @@ from ledger import jcs
 _TEXT = st.text(
     st.one_of(
         st.characters(max_codepoint=0x7F),
+        # C1 controls, Latin-1, and the rest of the BMP below the surrogates.
+        st.characters(min_codepoint=0x80, max_codepoint=0xD7FF),
         st.characters(min_codepoint=0x4E00, max_codepoint=0x4E10),
         st.characters(min_codepoint=0xE000, max_codepoint=0xFFFF),
         st.characters(min_codepoint=0x1F600, max_codepoint=0x1F610),
