@@ -91,9 +91,11 @@ class LearnerBook:
     a learner made here waits, with its data key, for `store()` to insert them all at
     once. Invariants: every learner found or made is indexed by its DID and e-mail
     lookup, and a preloaded id that is not indexed belongs to no learner; `undo(mark)`
-    forgets what was made since `mark()` (learners, data keys, profiles sealed into
-    learners made here, the lookup key), as the caller's savepoint rollback forgets
-    its rows. What is stored is kept: `undo` does not reach back past `store()`.
+    forgets what was done since `mark()`: learners and data keys made, profiles
+    sealed (an existing learner's is put back as it was), the lookup key. Nothing
+    else is written before `store()`, but for a data key or the lookup key made
+    for the service on first use, which stays, unused, if its award is refused.
+    What is stored is kept: `undo` does not reach back past `store()`.
     """
 
     def __init__(self, session: Session, keystore: KeyStore, *, now: datetime) -> None:
@@ -192,6 +194,9 @@ class LearnerBook:
 
     def _seal(self, learner: Learner, profile: dict[str, Any]) -> None:
         owner = learner_key_owner(learner.id)
+        self._journal.append(
+            _Undo(sealed=learner, previous_profile=learner.sealed_profile)
+        )
         if learner.id not in self._learners:
             key = self._keystore.data_key(self._session, owner, now=self._now)
             learner.sealed_profile = _seal(key, learner.id, profile)
@@ -202,9 +207,6 @@ class LearnerBook:
             made = self._keystore.new_data_key(owner, now=self._now)
             self._keys[owner] = made
             self._journal.append(_Undo(key_owner=owner))
-        self._journal.append(
-            _Undo(sealed=learner, previous_profile=learner.sealed_profile)
-        )
         learner.sealed_profile = _seal(made[1], learner.id, profile)
 
     def _search(self, column: Any, values: list[Any]) -> None:

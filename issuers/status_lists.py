@@ -79,10 +79,11 @@ class IndexAllocator:
     written back once, by `store()`, rather than once per award. Invariants: it lives
     inside one write transaction, so nothing else allocates in the issuer's lists
     meanwhile; until `store()` the rows of the lists it has met are stale, and its own
-    bitmaps are the truth; `undo(mark)` frees every index allocated since `mark()`
-    and forgets every list met since, so an award whose savepoint was rolled back
-    leaves no used index behind (a list it opened went with the savepoint). What is
-    stored is kept: `undo` does not reach back past the last `store()`.
+    bitmaps are the truth; a list it opens is only in memory until `store()` adds
+    it, so until then nothing is written at all; `undo(mark)` frees every index
+    allocated since `mark()` and forgets every list met since, so a refused award
+    leaves no used index and no list behind. What is stored is kept: `undo` does
+    not reach back past the last `store()`.
     """
 
     def __init__(self, session: Session, slug: str, *, now: datetime) -> None:
@@ -129,12 +130,17 @@ class IndexAllocator:
                 self._current[step.purpose] = step.previous
 
     def store(self) -> None:
-        """Write every changed bitmap, count and open flag back to its list's row."""
+        """Write every changed bitmap, count and open flag back to its list's row,
+        adding the rows of the lists opened since the last `store()`."""
         for allocation in self._met:
             if allocation.count == allocation.stored_count:
-                # Nothing allocated, or all of it undone: the row is as it was.
+                # Nothing allocated, or all of it undone: the row is as it was (a
+                # new list whose every index was undone is never written).
                 continue
             status_list = allocation.status_list
+            if allocation.is_new:
+                self._session.add(status_list)
+                allocation.is_new = False
             status_list.allocated = allocation.allocated.to_bytes()
             status_list.allocated_count = allocation.count
             status_list.is_open = allocation.is_open
@@ -156,18 +162,33 @@ class IndexAllocator:
                 )
                 .limit(1)
             ).first()
+        is_new = status_list is None
         if status_list is None:
-            status_list = _open_list(self._session, self._slug, purpose, self._now)
+            status_list = _new_list(
+                self._session, self._slug, purpose, self._now, self._unstored(purpose)
+            )
         allocation = _Allocation(
             status_list,
             Bitstring.from_bytes(status_list.allocated),
             status_list.allocated_count,
             status_list.is_open,
+            is_new,
         )
         self._met.append(allocation)
         self._journal.append(_Met(purpose, closed))
         self._current[purpose] = allocation
         return allocation
+
+    def _unstored(self, purpose: str) -> int:
+        # Lists of `purpose` opened here and not yet stored, but still in use: the
+        # next one opened is numbered after them.
+        return sum(
+            1
+            for allocation in self._met
+            if allocation.is_new
+            and allocation.status_list.purpose == purpose
+            and (allocation.count > 0 or allocation is self._current.get(purpose))
+        )
 
 
 def set_status_bit(status_list: StatusList, index: int, value: bool) -> bool:
@@ -212,15 +233,19 @@ def sign_status_list(
     return signed
 
 
-def _open_list(session: Session, slug: str, purpose: str, now: datetime) -> StatusList:
+def _new_list(
+    session: Session, slug: str, purpose: str, now: datetime, unstored: int
+) -> StatusList:
+    """A new, empty list numbered after the issuer's stored lists of `purpose` and
+    the `unstored` ones opened before it; not added to the session."""
     existing = session.scalars(
         select(StatusList.id).where(
             StatusList.issuer_slug == slug, StatusList.purpose == purpose
         )
     ).all()
     empty = bytes(LIST_LENGTH // 8)
-    status_list = StatusList(
-        id=f"{slug}-{purpose}-{len(existing) + 1}",
+    return StatusList(
+        id=f"{slug}-{purpose}-{len(existing) + unstored + 1}",
         issuer_slug=slug,
         purpose=purpose,
         length=LIST_LENGTH,
@@ -232,9 +257,6 @@ def _open_list(session: Session, slug: str, purpose: str, now: datetime) -> Stat
         signed_credential=None,
         updated_at=now,
     )
-    session.add(status_list)
-    session.flush()
-    return status_list
 
 
 @dataclass(eq=False)
@@ -245,6 +267,8 @@ class _Allocation:
     allocated: Bitstring
     count: int
     is_open: bool
+    # Opened by the allocator and not yet added to the session.
+    is_new: bool = False
     stored_count: int = field(init=False)
 
     def __post_init__(self) -> None:
