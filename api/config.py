@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -153,6 +152,10 @@ def _rate_limit(raw: str | None) -> str | None:
         return DEFAULT_RATE_LIMIT
     if raw.strip().lower() == "off":
         return None
+    # Loaded here, not with the module: the command line reads the configuration
+    # and mostly needs no rate limits.
+    from limits import parse_many
+
     try:
         parse_many(raw)
     except ValueError as exc:

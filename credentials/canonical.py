@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import rfc8785
-from pyld import jsonld
 
 from credentials.active_context import ABSOLUTE_IRI, OutsideSubsetError
 from credentials.errors import CredentialError, MalformedCredentialError
@@ -83,7 +82,10 @@ def canonicalize_rdf(document: Mapping[str, Any]) -> str:
 
 def _canonicalize_with_pyld(document: Mapping[str, Any]) -> str:
     # The reference path: pyld's expansion in "safe mode", then URDNA2015. The
-    # contexts have been checked already.
+    # contexts have been checked already. pyld (with requests and lxml) is loaded
+    # on first use: the documents credbank issues never need it.
+    from pyld import jsonld
+
     processor = jsonld.JsonLdProcessor(on_property_dropped=_refuse_dropped)
     try:
         with _PYLD_LOCK:
