@@ -102,28 +102,38 @@ class Database:
         for hot paths that only read (verification), where the session's own work
         costs more than their queries. It reads as `transaction()` does: from one
         snapshot on SQLite, read committed on PostgreSQL."""
-        # engine.connect(), not raw_connection(): a failure to connect comes wrapped
-        # in SQLAlchemy's errors, which the API answers with 503 as elsewhere.
-        with self.engine.connect() as connection:
-            pooled = connection.connection
-            reader = RowReader(connection.dialect, pooled.driver_connection)
-            try:
-                if self.is_sqlite:
-                    # pysqlite's own transaction handling is off (_configure_sqlite).
-                    reader.rows("BEGIN", ())
-                yield reader
-                reader.commit()
-            except DBAPIError as exc:
-                # A connection the server dropped is not put back (as SQLAlchemy's
-                # own execution does for a session).
-                cause: Any = exc.orig
-                if connection.dialect.is_disconnect(
-                    cause, pooled.driver_connection, None
-                ):
-                    connection.invalidate(cause)
-                raise
-        # Closing the connection returns it to the pool, which rolls back a
-        # transaction left open.
+        dialect = self.engine.dialect
+        pooled = self._raw_connection()
+        try:
+            reader = RowReader(dialect, pooled.driver_connection)
+            if self.is_sqlite:
+                # pysqlite's own transaction handling is off (_configure_sqlite).
+                reader.rows("BEGIN", ())
+            yield reader
+            reader.commit()
+        except DBAPIError as exc:
+            # A connection the server dropped is not put back (as SQLAlchemy's
+            # own execution does for a session).
+            cause: Any = exc.orig
+            if dialect.is_disconnect(cause, pooled.driver_connection, None):
+                pooled.invalidate(cause)
+            raise
+        finally:
+            # Back to the pool, which rolls back a transaction left open.
+            pooled.close()
+
+    def _raw_connection(self) -> Any:
+        """A pooled DBAPI connection; a failure to connect comes as SQLAlchemy's
+        error, which the API answers with 503 as elsewhere (`raw_connection()`
+        lets the driver's own error through; `engine.connect()` would wrap it, at
+        the cost of a Connection per verification)."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        try:
+            return self.engine.raw_connection()
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(
+                None, None, exc, dbapi.Error, hide_parameters=True
+            ) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()

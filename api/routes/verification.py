@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
+import orjson
 from flask import Response, request
 
 from api.context import services
@@ -29,7 +30,7 @@ from api.verification import (
 from verify.local import service_resolver
 from verify.presentation import verify_presentation
 
-__all__ = ["MAX_DEPTH", "MAX_VERIFY_BYTES", "blp", "read_json_body"]
+__all__ = ["MAX_DEPTH", "MAX_VERIFY_BYTES", "answer", "blp", "read_json_body"]
 
 blp = Blueprint("verification", __name__, description="Verification (VC-API)")
 
@@ -104,6 +105,16 @@ class BadBody(Exception):
         self.status = status
 
 
+def answer(result: dict[str, Any]) -> Response:
+    """A verification result as the 200 answer, written as it is.
+
+    The result is already what VerificationResultSchema documents (a test holds
+    the two together), so it is not passed through the schema again: on a hot path
+    a marshmallow dump of every check cost a sixth of a verification.
+    """
+    return Response(orjson.dumps(result), 200, mimetype="application/json")
+
+
 def read_json_body(max_bytes: int = MAX_VERIFY_BYTES) -> Any:
     """The request's JSON, refusing more than `max_bytes` (413) and anything
     nested deeper than MAX_DEPTH (400) before any work is done on it."""
@@ -165,7 +176,7 @@ def verify_credential_route() -> Response | tuple[dict[str, Any], int]:
     if not isinstance(body.get("options", {}), dict):
         return problem(400, "expected options as an object")
     result = verify_here(services(), given, learner_names=False)
-    return result.to_json(), 200
+    return answer(result.to_json())
 
 
 @blp.route("/presentations/verify", methods=["POST"])
@@ -261,4 +272,4 @@ def verify_presentation_route() -> Response | tuple[dict[str, Any], int]:
             facts=facts,
             now=datetime.now(UTC),
         )
-    return result.to_json(), 200
+    return answer(result.to_json())

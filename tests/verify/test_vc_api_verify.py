@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from api.routes.verification import VerificationResultSchema
 from tests.conftest import Caller
 
 RDFC, JCS, JWT = "eddsa-rdfc-2022", "eddsa-jcs-2022", "vc+jwt"
@@ -187,3 +188,29 @@ def test_an_unsecured_credential_is_answered_not_refused(
             "warning": False,
         }
     ]
+
+
+@pytest.mark.parametrize("form", [RDFC, JWT])
+@pytest.mark.parametrize("tampered", [False, True])
+def test_the_answer_is_exactly_what_the_documented_schema_holds(
+    client: FlaskClient, issued: dict[str, Any], form: str, tampered: bool
+) -> None:
+    # The route writes the result without a schema dump (api/routes/verification.py
+    # `answer`): it must still be what VerificationResultSchema documents.
+    credential = sent(issued, form)
+    if tampered and form == RDFC:
+        credential = {**credential, "name": "Forged"}
+    elif tampered:
+        credential = {**credential, "id": credential["id"][:-4] + "AAAA"}
+
+    answer = client.post(
+        "/credentials/verify", json={"verifiableCredential": credential}
+    )
+    body = answer.get_json()
+
+    assert answer.status_code == 200
+    assert answer.mimetype == "application/json"
+    assert body["verified"] is not tampered
+    schema = VerificationResultSchema()
+    assert schema.validate(body) == {}
+    assert schema.dump(body) == body
