@@ -1,6 +1,9 @@
-"""verify: QR Codes of verification URLs (DESIGN §2, §9).
+"""verify: the verification procedure and its result (DESIGN §6), and QR Codes of
+verification URLs (DESIGN §9).
 
-The verification procedure and its result (DESIGN §6) join this package later.
+The procedure is verify/procedure.py, fed by a resolver (verify/resolver.py) and a
+source of facts (verify/facts.py, verify/local.py); ADR 0004 explains the split.
+This package's own surface is the QR Codes; callers import the procedure's modules.
 """
 
 from verify.errors import QRCodeTooLargeError

@@ -4,7 +4,9 @@ A `Facts` answers from somewhere: this service's database (verify/local.py), wha
 wallet carries (issue 7), or nothing at all (`NO_FACTS`, for `--offline` on a bare
 credential). Each question has three kinds of answer: a fact; None, meaning "this is
 not ours to say" (the check is not applicable); or an `UnavailableFact`, meaning the
-answer exists but could not be had (the check cannot be made).
+answer exists but could not be had (the check cannot be made). A status list a
+source does not hold is a `StatusListNotHeld`: the procedure may then read it where
+it is served, from an allowed host (verify/remote_status.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = [
     "IssuerFacts",
     "LogFacts",
     "NoFacts",
+    "StatusListNotHeld",
     "StatusReading",
     "UnavailableFact",
 ]
@@ -29,12 +32,18 @@ class UnavailableFact(Exception):
     """The answer exists somewhere but could not be read."""
 
 
+class StatusListNotHeld(UnavailableFact):
+    """The status list is not one this source holds (another issuer's list)."""
+
+
 @dataclass(frozen=True)
 class StatusReading:
-    """One bit of a status list, and how fresh the list was (None: live)."""
+    """One bit of a status list, how fresh the list was (None: live), and the DID
+    of the issuer whose list it is, where the source knows it."""
 
     set: bool
     as_of: datetime | None = None
+    issuer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,8 @@ class Facts(Protocol):
     digests_are_canonical: bool
 
     def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
-        """Raises UnavailableFact when the list cannot be read."""
+        """Raises UnavailableFact when the list cannot be read, StatusListNotHeld
+        when it is someone else's to serve."""
         ...
 
     def issuer(self, did: str) -> IssuerFacts | None: ...

@@ -36,6 +36,7 @@ from verify.facts import (
     AchievementFacts,
     IssuerFacts,
     LogFacts,
+    StatusListNotHeld,
     StatusReading,
     UnavailableFact,
 )
@@ -83,20 +84,21 @@ class ServiceFacts:
 
     def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
         if not list_url.startswith(self._status_prefix):
-            raise UnavailableFact(
-                f"the status list {list_url} is not served here and is not fetched"
-            )
+            raise StatusListNotHeld(f"the status list {list_url} is not served here")
         list_id = list_url.removeprefix(self._status_prefix)
         rows = self._read(_STATUS_LIST, (list_id,))
         if not rows:
             raise UnavailableFact(f"no status list {list_id!r} here")
-        list_purpose, length, bits = rows[0]
+        list_purpose, length, bits, issuer_slug = rows[0]
         if list_purpose != purpose or not 0 <= index < length:
             raise UnavailableFact(
                 f"the entry names a {purpose} list at {index}; the list says otherwise"
             )
         # Bitstring Status List §3.2: index 0 is the most significant bit of byte 0.
-        return StatusReading(bool(bits[index // 8] & (0x80 >> (index % 8))))
+        return StatusReading(
+            bool(bits[index // 8] & (0x80 >> (index % 8))),
+            issuer=self._issuer_prefix + issuer_slug,
+        )
 
     def issuer(self, did: str) -> IssuerFacts | None:
         slug = self._slug(did)
@@ -304,7 +306,9 @@ _KEY_SET = (
 )
 
 # The questions of one verification, run by `RowReader` (see ServiceFacts).
-_STATUS_LIST = "SELECT purpose, length, bits FROM status_lists WHERE id = ?"
+_STATUS_LIST = (
+    "SELECT purpose, length, bits, issuer_slug FROM status_lists WHERE id = ?"
+)
 _ISSUER = (
     "SELECT i.status, i.name_zh, i.name_en, i.learner_display, e.status, e.at, "
     "e.log_index "

@@ -100,6 +100,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "无法读取状态列表，不能确认是否已被撤销",
         "en": "The status list could not be read: revocation cannot be ruled out",
     },
+    "status.not-allowed": {
+        "zh": "状态列表所在网站不在允许列表中，未联网读取，不能确认是否已被撤销",
+        "en": "The status list's host is not on the allow-list, so it was not read: "
+        "revocation cannot be ruled out",
+    },
     "status.none": {
         "zh": "凭证未声明状态列表",
         "en": "The credential names no status list",
@@ -170,6 +175,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "key-state.unknown-time": {
         "zh": "签名公钥已被报告泄露，无法确认凭证登记时间",
         "en": "The key was reported compromised; when this was logged is unknown",
+    },
+    "key-state.not-checked": {
+        "zh": "未找到签名公钥，无法确认它是否被报告泄露",
+        "en": "No signing key was found, so its state could not be checked",
     },
     # Step 10: the transparency log.
     "log.included": {

@@ -10,7 +10,8 @@ the comments `Step N` mark where each happens:
  4. Check the data model (VC 2.0, and OB 3.0 where the credential claims to be one).
  5. Validity period.
  6. Status: revoked, suspended, or cannot check. An unreadable list never counts as
-    "not revoked".
+    "not revoked". Another issuer's list is read where it is served, from an
+    allowed host only (verify/remote_status.py).
  7. Issuer accredited when it issued.
  8. Achievement active, or retired after issuance (a warning, distinct from revoked).
  9. Key not reported compromised before the credential's log entry.
@@ -35,8 +36,17 @@ from credentials.data_integrity import VerifiedProof, verify_proof
 from credentials.digest import credential_digest, digest_of
 from credentials.errors import CredentialError, ProofVerificationError
 from credentials.jose import DecodedJWS, decode_vc_jwt, verify_vc_jwt
-from credentials.status_list import parse_status_entry
-from verify.facts import AchievementFacts, Facts, LogFacts, UnavailableFact
+from credentials.status_list import StatusEntry, parse_status_entry
+from verify.facts import (
+    NO_FACTS,
+    AchievementFacts,
+    Facts,
+    LogFacts,
+    StatusListNotHeld,
+    StatusReading,
+    UnavailableFact,
+)
+from verify.remote_status import HostNotAllowed, RemoteStatusLists
 from verify.resolver import ResolutionError, ResolvedKey, Resolver
 from verify.result import (
     CANNOT_CHECK,
@@ -205,8 +215,15 @@ def verify_credential(
     # Step 5: the validity period.
     _check_validity(run, credential, now)
 
-    # Step 6: status.
-    _check_status(run, credential, facts)
+    # Step 6: status. A list served elsewhere must pass these same steps; with
+    # NO_FACTS its own status entries are never fetched, so this goes one deep.
+    remote = RemoteStatusLists(
+        resolver,
+        lambda found: verify_credential(
+            found, resolver=resolver, facts=NO_FACTS, now=now
+        ),
+    )
+    _check_status(run, credential, facts, remote, issuer_id)
 
     # Step 10 is read before 7-9: they need the log entry's time.
     logged = _log_facts(facts, parsed)
@@ -381,7 +398,13 @@ def _check_validity(run: _Run, credential: Mapping[str, Any], now: datetime) -> 
         run.add(5, "validity", PASSED, "validity.current")
 
 
-def _check_status(run: _Run, credential: Mapping[str, Any], facts: Facts) -> None:
+def _check_status(
+    run: _Run,
+    credential: Mapping[str, Any],
+    facts: Facts,
+    remote: RemoteStatusLists,
+    issuer_id: str | None,
+) -> None:
     entries = _as_list(credential.get("credentialStatus"))
     if not entries:
         run.add(6, "status", NOT_APPLICABLE, "status.none")
@@ -389,6 +412,7 @@ def _check_status(run: _Run, credential: Mapping[str, Any], facts: Facts) -> Non
     found: dict[str, bool] = {}
     oldest: datetime | None = None
     unreadable: list[str] = []
+    not_fetched: list[str] = []
     for entry in entries:
         try:
             parsed = parse_status_entry(entry)
@@ -396,11 +420,22 @@ def _check_status(run: _Run, credential: Mapping[str, Any], facts: Facts) -> Non
             unreadable.append(str(exc))
             continue
         try:
-            reading = facts.status_bit(
-                parsed.list_url, parsed.index, parsed.status_purpose
-            )
+            reading = _status_bit(facts, remote, parsed, issuer_id)
+        except HostNotAllowed as exc:
+            not_fetched.append(str(exc))
+            continue
         except UnavailableFact as exc:
             unreadable.append(str(exc))
+            continue
+        if reading.issuer is not None and reading.issuer != issuer_id:
+            # A list counts only for its own issuer's credentials, as for lists
+            # fetched from elsewhere (verify/remote_status.py): Bitstring Status
+            # List leaves this to the verifier, and another issuer's bit says
+            # nothing about this credential.
+            unreadable.append(
+                f"the status list {parsed.list_url} is {reading.issuer}'s, "
+                f"not the credential issuer's"
+            )
             continue
         found[parsed.status_purpose] = found.get(parsed.status_purpose, False) or (
             reading.set
@@ -413,11 +448,30 @@ def _check_status(run: _Run, credential: Mapping[str, Any], facts: Facts) -> Non
     elif found.get("suspension"):
         run.add(6, "status", FAILED, "status.suspended")
     elif unreadable:
-        run.add(6, "status", CANNOT_CHECK, "status.unreadable", "; ".join(unreadable))
+        details = "; ".join(unreadable + not_fetched)
+        run.add(6, "status", CANNOT_CHECK, "status.unreadable", details)
+    elif not_fetched:
+        details = "; ".join(not_fetched)
+        run.add(6, "status", CANNOT_CHECK, "status.not-allowed", details)
     elif oldest is not None:
         run.add(6, "status", PASSED, "status.stale", warning=True, date=_day(oldest))
     else:
         run.add(6, "status", PASSED, "status.active")
+
+
+def _status_bit(
+    facts: Facts,
+    remote: RemoteStatusLists,
+    entry: StatusEntry,
+    issuer_id: str | None,
+) -> StatusReading:
+    try:
+        return facts.status_bit(entry.list_url, entry.index, entry.status_purpose)
+    except StatusListNotHeld:
+        # Another issuer's list: read where it is served, if its host is allowed.
+        return remote.status_bit(
+            entry.list_url, entry.index, entry.status_purpose, issuer_id
+        )
 
 
 def _log_facts(facts: Facts, parsed: Parsed) -> LogFacts | UnavailableFact | None:
@@ -520,7 +574,7 @@ def _check_key_state(
     run: _Run, key: ResolvedKey | None, logged: LogFacts | UnavailableFact | None
 ) -> None:
     if key is None:
-        run.add(9, "key-state", CANNOT_CHECK, "signature.not-checked", "no key")
+        run.add(9, "key-state", CANNOT_CHECK, "key-state.not-checked", "no key")
         return
     if key.revoked is None:
         run.add(9, "key-state", PASSED, "key-state.good")

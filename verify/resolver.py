@@ -10,6 +10,9 @@ Three kinds of DID, and nothing else:
   with a timeout and a size cap. A host not on the list is refused before any
   request is made.
 
+`Resolver.fetch` opens the same gate for other documents an issuer publishes (the
+status lists of verify/remote_status.py): HTTPS, an allowed host, the same fetcher.
+
 A resolved key carries the method's controller, so that step 2 can insist the
 controller is the credential's issuer, and the method's `revoked` time, which step 9
 compares with the credential's log entry.
@@ -25,7 +28,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from keys.multikey import decode_multikey
 from keys.signers import ED25519, P256
@@ -44,6 +47,12 @@ __all__ = [
 # A DID document larger than this is not a DID document.
 MAX_DOCUMENT_BYTES = 100_000
 FETCH_TIMEOUT_SECONDS = 5.0
+# DID documents (did:web §3.2.1) and status list credentials (VC 2.0 §6.3 media
+# types; a vc+jwt one is a compact JWS).
+_ACCEPT = (
+    "application/did+json, application/vc+ld+json, application/vc+jwt, "
+    "application/json;q=0.8"
+)
 
 
 class ResolutionError(Exception):
@@ -86,16 +95,48 @@ def did_of(method_id: str) -> str:
     return method_id.split("#", 1)[0].split("?", 1)[0]
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is refused, not followed: the host was allowed, not wherever it
+    points (which could be another host, or plain http)."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        raise UnavailableError(
+            f"expected the document at {req.full_url}, got a redirect ({code})"
+        )
+
+
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+
+
+def open_url(request: urllib.request.Request, *, timeout: float) -> Any:
+    """Send `request` without following redirects (tests replace this)."""
+    return _OPENER.open(request, timeout=timeout)
+
+
 def fetch_did_web(url: str) -> bytes:
-    """GET `url` over HTTPS with a timeout, refusing an answer over the size cap."""
+    """GET `url` over HTTPS with a timeout, refusing an answer over the size cap.
+
+    It fetches DID documents and the status list credentials their issuers serve,
+    so it accepts either.
+    """
     if not url.startswith("https://"):
         raise UnavailableError(f"expected an https URL, got {url!r}")
     # The scheme is checked just above: only https is ever opened.
-    request = urllib.request.Request(url, headers={"Accept": "application/did+json"})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as answer:  # noqa: S310
+    request = urllib.request.Request(url, headers={"Accept": _ACCEPT})  # noqa: S310
+    with open_url(request, timeout=FETCH_TIMEOUT_SECONDS) as answer:
         body: bytes = answer.read(MAX_DOCUMENT_BYTES + 1)
     if len(body) > MAX_DOCUMENT_BYTES:
-        raise UnavailableError(f"the DID document at {url} is over the size cap")
+        raise UnavailableError(
+            f"expected at most {MAX_DOCUMENT_BYTES} bytes from {url}, got more"
+        )
     return body
 
 
@@ -106,6 +147,8 @@ class Resolver:
     not know): `local_prefix` and every DID under it (`<prefix>:...`). `carried`
     holds documents a wallet brought along; `allowed_hosts` lists did:web hosts
     that may be fetched, with `fetch` doing the fetching.
+
+    A resolver serves one verification (or one wallet): it keeps what it fetched.
     """
 
     def __init__(
@@ -122,6 +165,9 @@ class Resolver:
         self._carried = dict(carried or {})
         self._allowed = {host.lower() for host in allowed_hosts}
         self._fetch = fetch
+        # Documents fetched by this resolver, so that one verification asks a
+        # host for a DID document once (the credential's key, its status list's).
+        self._fetched: dict[str, Mapping[str, Any]] = {}
 
     def key(self, method_id: str, purpose: str) -> ResolvedKey:
         """The key behind `method_id`, listed for `purpose` in its DID document."""
@@ -147,21 +193,48 @@ class Resolver:
                 return found
             if self._local_prefix is not None:
                 raise MethodNotFoundError(f"no DID {did} is served here")
-        host, url = _did_web_url(did)
-        if host.lower() not in self._allowed:
-            raise NotAllowedError(f"did:web host {host!r} is not on the allow-list")
+        if did in self._fetched:
+            return self._fetched[did]
+        url = _did_web_url(did)
         try:
-            document = json.loads(self._fetch(url))
+            document = json.loads(self.fetch(url))
+        except ValueError as exc:
+            raise UnavailableError(f"cannot read {url!r}: {exc}") from exc
+        if not isinstance(document, dict) or document.get("id") != did:
+            raise UnavailableError(f"the document at {url} is not the DID document")
+        self._fetched[did] = document
+        return document
+
+    def fetch(self, url: str) -> bytes:
+        """GET `url` with this resolver's fetcher (its timeout, its size cap), when
+        it is an https URL on an allowed host.
+
+        Raises:
+            NotAllowedError: the host is not on the allow-list; nothing was sent.
+            UnavailableError: not an https URL, or the fetch failed.
+        """
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:  # an unbalanced IPv6 bracket, say
+            raise UnavailableError(f"expected an https URL, got {url!r}") from exc
+        if parts.scheme != "https" or not parts.hostname:
+            raise UnavailableError(f"expected an https URL, got {url!r}")
+        # urlsplit lower-cases the host and drops any user part and port, so
+        # `https://allowed.example@elsewhere.example/` is checked as elsewhere.
+        if parts.hostname not in self._allowed:
+            raise NotAllowedError(
+                f"host {parts.hostname!r} is not on the allow-list; "
+                f"{url!r} was not fetched"
+            )
+        try:
+            return self._fetch(url)
         except ResolutionError:
             raise
         except (OSError, ValueError) as exc:
-            raise UnavailableError(f"cannot fetch {url}: {exc}") from exc
-        if not isinstance(document, dict) or document.get("id") != did:
-            raise UnavailableError(f"the document at {url} is not the DID document")
-        return document
+            raise UnavailableError(f"cannot fetch {url!r}: {exc}") from exc
 
 
-def _did_web_url(did: str) -> tuple[str, str]:
+def _did_web_url(did: str) -> str:
     # did:web §3.2.1: colons separate path segments; the host may carry a
     # percent-encoded port.
     segments = did.removeprefix("did:web:").split(":")
@@ -169,9 +242,11 @@ def _did_web_url(did: str) -> tuple[str, str]:
         raise MethodNotFoundError(f"expected did:web:<host>, got {did!r}")
     host = unquote(segments[0])
     path = "/".join(unquote(s) for s in segments[1:]) or ".well-known"
-    if "/" in host or any(part in {"", ".", ".."} for part in path.split("/")):
+    if any(c in host for c in "/@?#\\") or any(
+        part in {"", ".", ".."} for part in path.split("/")
+    ):
         raise MethodNotFoundError(f"expected a plain did:web, got {did!r}")
-    return host.split(":", 1)[0], f"https://{host}/{path}/did.json"
+    return f"https://{host}/{path}/did.json"
 
 
 def _did_key(did: str, method_id: str) -> ResolvedKey:

@@ -16,6 +16,7 @@ from verify.messages import MESSAGES
 
 __all__ = [
     "CANNOT_CHECK",
+    "ESSENTIAL",
     "FAILED",
     "INVALID",
     "NOT_APPLICABLE",
@@ -37,9 +38,10 @@ VALID = "valid"
 INVALID = "invalid"
 VALID_WITH_WARNINGS = "valid-with-warnings"
 
-# Without these three nothing else means anything: a credential whose signature or
-# shape could not be checked is not valid, whatever the other lines say.
-ESSENTIAL = frozenset({"format", "key", "signature", "data-model"})
+# The check names (`Check.check`) without which nothing else means anything: a
+# credential whose key, signature or shape could not be checked is not valid,
+# whatever the other lines say.
+ESSENTIAL = frozenset({"format", "method", "signature", "data-model"})
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,23 @@ def test_a_did_key_credential_verifies_with_registry_checks_not_applicable(
     assert line(body, "status") == ("not-applicable", "status.none")
 
 
+def test_a_status_list_here_does_not_vouch_for_another_issuer_s_credential(
+    client: FlaskClient, issued: dict[str, Any]
+) -> None:
+    # A did:key credential pointing at a list one of our issuers serves: the bit
+    # there is that issuer's statement about its own credentials, not this one.
+    borrowed = issued["credential"][RDFC]["credentialStatus"]
+
+    body = verify(client, did_key_signed(RDFC, credentialStatus=borrowed))
+
+    assert body["verdict"] == "valid-with-warnings"
+    outcome, code = line(body, "status")
+    assert (outcome, code) == ("cannot-check", "status.unreadable")
+    detail = next(c["detail"] for c in body["checks"] if c["check"] == "status")
+    assert "not the credential issuer's" in detail
+    assert "issuers:" in detail
+
+
 @pytest.mark.parametrize("form", [RDFC, JWT])
 def test_an_expired_credential_is_invalid(client: FlaskClient, form: str) -> None:
     body = verify(client, did_key_signed(form, validUntil="2026-02-01T00:00:00Z"))
@@ -359,9 +376,13 @@ def test_nesting_inside_a_credential_string_is_only_text(
     assert line(body, "signature") == ("failed", "signature.invalid")
 
 
-def test_a_status_list_that_cannot_be_read_is_never_not_revoked(
-    client: FlaskClient,
+def test_a_status_list_on_a_host_not_allowed_is_never_not_revoked(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    requests: list[Any] = []
+    monkeypatch.setattr(
+        urllib.request, "urlopen", lambda *a, **k: requests.append(a) or None
+    )
     entry = {
         "id": "https://status.example/lists/1#7",
         "type": "BitstringStatusListEntry",
@@ -372,8 +393,10 @@ def test_a_status_list_that_cannot_be_read_is_never_not_revoked(
 
     body = verify(client, did_key_signed(RDFC, credentialStatus=entry))
 
-    assert line(body, "status") == ("cannot-check", "status.unreadable")
+    assert requests == []
+    assert line(body, "status") == ("cannot-check", "status.not-allowed")
     assert body["verdict"] == "valid-with-warnings"
-    assert body["warnings"] == ["status.unreadable"]
+    assert body["warnings"] == ["status.not-allowed"]
     status = next(c for c in body["checks"] if c["check"] == "status")
     assert "cannot be ruled out" in status["message"]["en"]
+    assert "'status.example' is not on the allow-list" in status["detail"]
