@@ -3,9 +3,11 @@
 DESIGN §7. Each learner has one account: the deposits made for them. A credential
 issued here with credits deposits them in the same transaction (the bank is an
 `IssueListener` of the issuance); a learner may also deposit a credential from a
-trusted platform, verified first. A deposit is available, used by a transfer, or
-withdrawn when its credential is revoked. Every change is a log entry that names the
-credential by its digest; no personal data goes into the log.
+trusted platform, verified first; it keeps that credential, so that a transfer can
+verify it again (credits/sources.py). A deposit is available, used by a transfer, or
+withdrawn when its credential is revoked, here or at its home platform. Every change
+is a log entry that names the credential by its digest; no personal data goes into
+the log.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from issuers.issuance import REVOKED, SUSPENDED_STATUS, FollowUp, IssuedCredenti
 from ledger import TransparencyLog, make_entry
 
 __all__ = [
+    "EXTERNAL",
     "Account",
     "CreditBank",
     "Holder",
@@ -218,6 +221,7 @@ class CreditBank:
         deposit = _deposit(
             learner_id, normal, credential_digest(credential), EXTERNAL, now
         )
+        deposit.credential = dict(credential)
         _check_lengths(deposit, "verifiableCredential")
         session.add(deposit)
         (deposit.log_index,) = self.log.append(
@@ -264,6 +268,28 @@ class CreditBank:
                 )
             )
         )
+
+    def withdraw_revoked(
+        self, session: Session, deposit_ids: Collection[str], now: datetime
+    ) -> list[Deposit]:
+        """Withdraw those of `deposit_ids` still available, whose credentials their
+        home platform revoked (credits/sources.py), each with its log entry."""
+        if not deposit_ids:
+            return []
+        found = list(
+            session.scalars(
+                select(Deposit)
+                .where(Deposit.id.in_(deposit_ids), Deposit.status == AVAILABLE)
+                .order_by(Deposit.deposited_at, Deposit.id)
+            )
+        )
+        entries = [self._withdraw(deposit, now)[0] for deposit in found]
+        if entries:
+            self.log.append(session, entries, now=now)
+        session.flush()
+        for deposit in found:
+            logger.info("deposit %s withdrawn: revoked on its platform", deposit.id)
+        return found
 
     def _withdraw(self, deposit: Deposit, now: datetime) -> FollowUp:
         deposit.status = WITHDRAWN

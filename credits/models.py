@@ -48,7 +48,9 @@ class Deposit(Base):
     """Credits a credential carried into a learner's account.
 
     `status` is available, used (consumed by `transfer_id`) or withdrawn (the
-    credential was revoked; a used deposit keeps its transfer).
+    credential was revoked; a used deposit keeps its transfer). A deposit from
+    another platform keeps its `credential` as verified, to verify it again before
+    a transfer counts it; one issued here has it in the credentials table.
     """
 
     __tablename__ = "credit_deposits"
@@ -71,6 +73,7 @@ class Deposit(Base):
     deposited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     log_index: Mapped[int] = mapped_column(BigInteger)
+    credential: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class School(Base):

@@ -1,11 +1,12 @@
 """Credit transfers: evaluate, consent, commit, and the signed statement.
 
 DESIGN §7. A preview runs the converter on the learner's available deposits and
-changes nothing. A commit runs it again inside the write transaction, marks the
-deposits its grants used, signs a credit-transfer statement (a VC 2.0 credential of
-this service's own did:web) and logs it. Write transactions are serialised
-(docs/adr/0002), and the deposits are marked used only where they are still
-available, so of two commits racing for one deposit exactly one can win.
+changes nothing; deposits from other platforms count only as far as a fresh check
+allows (credits/sources.py). A commit runs it again inside the write transaction,
+marks the deposits its grants used, signs a credit-transfer statement (a VC 2.0
+credential of this service's own did:web) and logs it. Write transactions are
+serialised (docs/adr/0002), and the deposits are marked used only where they are
+still available, so of two commits racing for one deposit exactly one can win.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hmac
 import json
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from credentials.data_integrity import EDDSA_JCS_2022, add_proof
 from credentials.digest import credential_digest
-from credits.bank import CreditBank, exact_text, normalised
+from credits.bank import EXTERNAL, CreditBank, exact_text, normalised
 from credits.converter import Evaluation, evaluate
 from credits.models import (
     AVAILABLE,
@@ -37,6 +39,7 @@ from credits.models import (
 )
 from credits.normalise import NormalisedCredential
 from credits.schools import rule_set_of
+from credits.sources import SUSPENDED, SourceCheck, unchecked
 from issuers.errors import ConflictError, ForbiddenError
 from keys.signers import Signer
 from ledger import TransparencyLog, make_entry
@@ -69,7 +72,11 @@ class StatementSigner:
 
 @dataclass(frozen=True)
 class Evaluated:
-    """A converter run for one learner under one published rule set."""
+    """A converter run for one learner under one published rule set.
+
+    `sources` says what re-checking each deposit from another platform found,
+    including those it kept from the converter.
+    """
 
     school: School
     published: PublishedRuleSet
@@ -78,6 +85,7 @@ class Evaluated:
     deposits: tuple[Deposit, ...]
     inputs: tuple[NormalisedCredential, ...]
     evaluation: Evaluation
+    sources: tuple[SourceCheck, ...] = ()
 
     def output(self) -> dict[str, Any]:
         parsed: dict[str, Any] = json.loads(self.evaluation.to_json())
@@ -104,6 +112,7 @@ class Evaluated:
             "inputs": [_input_json(i) for i in self.inputs],
             "output": self.output(),
             "previewDigest": self.digest(),
+            "sourceChecks": [check.to_json() for check in self.sources],
         }
 
 
@@ -114,15 +123,44 @@ def evaluate_for(
     published: PublishedRuleSet,
     learner_id: str,
     on: date,
+    checks: Mapping[str, SourceCheck] | None = None,
 ) -> Evaluated:
-    """The converter on the learner's available deposits; changes nothing."""
-    deposits = tuple(bank.available(session, learner_id))
-    suspended = bank.suspended(session, deposits)
+    """The converter on the learner's available deposits; changes nothing.
+
+    `checks` holds, by deposit id, what re-checking the deposits from other
+    platforms found. Such a deposit reaches the converter only when its check
+    allows (a suspended one as revoked); one without a check is held back.
+    """
+    checks = checks or {}
+    available = bank.available(session, learner_id)
+    suspended = bank.suspended(session, available)
+    sources = list(checks.values())
+    deposits = []
+    for deposit in available:
+        if deposit.source == EXTERNAL:
+            check = checks.get(deposit.id)
+            if check is None:
+                check = unchecked(deposit)
+                sources.append(check)
+            if not check.is_given:
+                continue
+            if check.state == SUSPENDED:
+                suspended.add(deposit.credential_id)
+        deposits.append(deposit)
     inputs = tuple(
         normalised(d, revoked=d.credential_id in suspended) for d in deposits
     )
     evaluation = evaluate(rule_set_of(published), inputs, on)
-    return Evaluated(school, published, learner_id, on, deposits, inputs, evaluation)
+    return Evaluated(
+        school,
+        published,
+        learner_id,
+        on,
+        tuple(deposits),
+        inputs,
+        evaluation,
+        tuple(sources),
+    )
 
 
 def create_consent_code(

@@ -3,19 +3,22 @@
 DESIGN §7 and §9. Schools are registered by an admin and publish rule sets with
 their own token; learners see their account and give consent; a transfer is
 previewed without side effects and committed with the learner's consent (their
-token, or a one-time code they gave the school).
+token, or a one-time code they gave the school). Before either, the learner's
+deposits from other platforms are verified again (credits/sources.py): one found
+revoked there is withdrawn, which is the only change a preview may make.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, jsonify, request
+from flask import Response, jsonify, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -59,6 +62,7 @@ from credits.schools import (
     published_rule_set,
     register_school,
 )
+from credits.sources import REVOKED, SourceCheck, check_source, sources_of
 from credits.transfers import (
     Evaluated,
     check_consent,
@@ -129,7 +133,7 @@ class TransferSchema(ma.Schema):
 
     school = CleanString(max_length=64, required=True)
     ruleSet = CleanString(max_length=200, required=True)
-    version = ma.fields.Integer(validate=ma.validate.Range(min=1))
+    version = ma.fields.Integer(validate=ma.validate.Range(min=1, max=_MAX_VERSION))
     learner = CleanString(max_length=40, required=True)
     on = ma.fields.Date()
     consentCode = CleanString(max_length=100)
@@ -388,10 +392,13 @@ def consent(data: dict[str, Any], learner_id: str) -> dict[str, Any]:
 @blp.response(200, PreviewSchema, example=PREVIEW_EXAMPLE)
 @blp.problems(404)
 def preview(data: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate without side effects: the converter's output with its inputs."""
+    """Evaluate: the converter's output with its inputs, and what verifying the
+    deposits from other platforms again found. Nothing changes but the withdrawal
+    of a deposit found revoked on its platform."""
     app = services()
+    checks = _check_sources(app, data)
     with app.database.transaction() as session:
-        evaluated = _evaluate(app, session, data, consume=False)
+        evaluated = _evaluate(app, session, data, checks, consume=False)
         return evaluated.to_json()
 
 
@@ -416,9 +423,10 @@ def preview(data: dict[str, Any]) -> dict[str, Any]:
 def commit(data: dict[str, Any]) -> dict[str, Any]:
     """Commit: consume the deposits used, sign the statement, log it."""
     app = services()
+    checks = _check_sources(app, data)
     now = _now()
     with app.database.transaction(write=True) as session:
-        evaluated = _evaluate(app, session, data, consume=True)
+        evaluated = _evaluate(app, session, data, checks, consume=True)
         transfer = commit_transfer(
             session,
             app.log,
@@ -441,6 +449,13 @@ def commit(data: dict[str, Any]) -> dict[str, Any]:
         "page": 1,
         "perPage": 50,
         "total": 1,
+        "links": {
+            "self": "/schools/partner-university/transfers?page=1&perPage=50",
+            "first": "/schools/partner-university/transfers?page=1&perPage=50",
+            "last": "/schools/partner-university/transfers?page=1&perPage=50",
+            "prev": None,
+            "next": None,
+        },
         "transfers": [
             {
                 **TRANSFER_EXAMPLE,
@@ -476,6 +491,7 @@ def school_transfers(query: dict[str, Any], school_id: str) -> dict[str, Any]:
             "page": page,
             "perPage": per_page,
             "total": total,
+            "links": _page_links(school_id, page, per_page, total or 0),
             "transfers": [
                 {
                     **_transfer_json(t),
@@ -558,8 +574,25 @@ CSV_COLUMNS = [
 
 
 def _evaluate(
-    app: Services, session: Session, data: dict[str, Any], *, consume: bool
+    app: Services,
+    session: Session,
+    data: dict[str, Any],
+    checks: dict[str, SourceCheck],
+    *,
+    consume: bool,
 ) -> Evaluated:
+    school, published = _transfer_target(session, data, consume=consume)
+    on: date = data.get("on") or _now().date()
+    return evaluate_for(
+        session, app.bank, school, published, data["learner"], on, checks
+    )
+
+
+def _transfer_target(
+    session: Session, data: dict[str, Any], *, consume: bool
+) -> tuple[School, PublishedRuleSet]:
+    """The school and rule set a transfer request names, once the caller may act
+    for the learner; with `consume`, a school's consent code is used up."""
     principal = current_principal()
     learner_id = data["learner"]
     if principal.role == LEARNER:
@@ -579,8 +612,63 @@ def _evaluate(
     published = published_rule_set(
         session, school.id, data["ruleSet"], data.get("version")
     )
-    on: date = data.get("on") or _now().date()
-    return evaluate_for(session, app.bank, school, published, learner_id, on)
+    return school, published
+
+
+def _check_sources(app: Services, data: dict[str, Any]) -> dict[str, SourceCheck]:
+    """Verify the learner's deposits from other platforms again, by the procedure
+    their deposit ran (credits/sources.py), by deposit id.
+
+    The request is checked first, so that no one else makes this service fetch
+    anything. The checks run outside any transaction: fetching a status list may
+    take seconds, and must hold no lock. A deposit found revoked is withdrawn at
+    once, in a transaction of its own: that stands whatever becomes of this
+    request, and the evaluation then no longer sees it.
+    """
+    with app.database.transaction() as session:
+        _transfer_target(session, data, consume=False)
+        pending = sources_of(app.bank.available(session, data["learner"]))
+    if not pending:
+        return {}
+    now = _now()
+    checks = {
+        source.deposit: check_source(
+            source,
+            None
+            if source.document is None
+            else verify_here(app, source.document, now=now, learner_names=False),
+        )
+        for source in pending
+    }
+    revoked = [c.deposit for c in checks.values() if c.state == REVOKED]
+    if revoked:
+        with app.database.transaction(write=True) as session:
+            app.bank.withdraw_revoked(session, revoked, now)
+    return checks
+
+
+def _page_links(
+    school_id: str, page: int, per_page: int, total: int
+) -> dict[str, str | None]:
+    """Where this page, its neighbours and the ends of the list are (relative
+    references, RFC 3986 §4.2); no neighbour past either end."""
+    last = max(1, math.ceil(total / per_page))
+
+    def at(number: int) -> str:
+        return url_for(
+            "credit_bank.school_transfers",
+            school_id=school_id,
+            page=number,
+            perPage=per_page,
+        )
+
+    return {
+        "self": at(page),
+        "first": at(1),
+        "last": at(last),
+        "prev": at(min(page - 1, last)) if page > 1 else None,
+        "next": at(page + 1) if page < last else None,
+    }
 
 
 def _withdrawn_sources(

@@ -127,10 +127,23 @@ class _SchoolTransferSchema(CommittedTransferSchema):
     withdrawnSources = ma.fields.List(ma.fields.String(), required=True)
 
 
+class _PageLinksSchema(ma.Schema):
+    """Relative references to pages of the same size; null past either end."""
+
+    self_ = ma.fields.String(required=True, data_key="self", attribute="self")
+    first = ma.fields.String(required=True)
+    last = ma.fields.String(required=True)
+    prev = ma.fields.String(required=True, allow_none=True)
+    next = ma.fields.String(required=True, allow_none=True)
+
+
 class TransferPageSchema(ma.Schema):
     page = ma.fields.Integer(required=True)
     perPage = ma.fields.Integer(required=True)
-    total = ma.fields.Integer(required=True)
+    total = ma.fields.Integer(
+        required=True, metadata={"description": "transfers on every page together"}
+    )
+    links = ma.fields.Nested(_PageLinksSchema, required=True)
     transfers = ma.fields.List(ma.fields.Nested(_SchoolTransferSchema), required=True)
 
 
@@ -154,6 +167,27 @@ class _RuleSetDigestSchema(_RuleSetRefSchema):
     digest = ma.fields.String(required=True)
 
 
+class _SourceCheckSchema(ma.Schema):
+    """A deposit from another platform, verified again for this evaluation."""
+
+    credential = ma.fields.String(required=True)
+    digest = ma.fields.String(required=True)
+    status = ma.fields.String(
+        required=True,
+        metadata={
+            "enum": ["active", "revoked", "suspended", "cannot-check", "invalid"],
+            "description": "revoked: withdrawn now; suspended: given to the "
+            "converter as revoked; cannot-check, invalid: held back",
+        },
+    )
+    usable = ma.fields.Boolean(required=True)
+    code = ma.fields.String(
+        required=True, metadata={"description": "the verification line behind it"}
+    )
+    message = ma.fields.Dict(required=True, metadata={"description": "zh and en"})
+    detail = ma.fields.String(required=True)
+
+
 class PreviewSchema(ma.Schema):
     """The converter's decision with the inputs it was given (DESIGN §7)."""
 
@@ -164,6 +198,11 @@ class PreviewSchema(ma.Schema):
     output = ma.fields.Dict(required=True)
     previewDigest = ma.fields.String(
         required=True, metadata={"description": "what the learner consents to"}
+    )
+    sourceChecks = ma.fields.List(
+        ma.fields.Nested(_SourceCheckSchema),
+        required=True,
+        metadata={"description": "the deposits from other platforms, checked again"},
     )
 
 
@@ -275,4 +314,19 @@ PREVIEW_EXAMPLE: dict[str, Any] = {
     ],
     "output": {"grants": TRANSFER_EXAMPLE["grants"], "total": 3, "unused": []},
     "previewDigest": "9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c",
+    "sourceChecks": [
+        {
+            "credential": "urn:uuid:2c4e6a80-1b3d-4f5a-8c7e-9d0b1a2c3e4f",
+            "digest": "uEiB7q2wXkV0mS3pL9dR4tY6hN8cF1gJ5zA2xQ0oW3eK7uM",
+            "status": "cannot-check",
+            "usable": False,
+            "code": "status.unreadable",
+            "message": {
+                "zh": "无法从来源平台读取其状态，本次不计入，可稍后重新预览",
+                "en": "Its status could not be read from its home platform: "
+                "not counted this time; preview again later",
+            },
+            "detail": "cannot fetch 'https://platform.example/status/3': timed out",
+        }
+    ],
 }

@@ -48,10 +48,12 @@ class Platform:
         *,
         cryptosuite: str = RDFC,
         achievement_id: str = PLATFORM_ACHIEVEMENT,
+        status: list[dict[str, Any]] | None = None,
         **definition: Any,
     ) -> dict[str, Any]:
         """A signed OB 3.0 credential shaped as credbank writes its own: credits
-        and the credit-unit and EQF alignments on the achievement."""
+        and the credit-unit and EQF alignments on the achievement; `status` its
+        status list entries, if any."""
         achievement = achievement_document(
             achievement_id,
             achievement_definition(**definition),
@@ -70,9 +72,10 @@ class Platform:
             result=None,
             awarded_date=None,
             evidence=None,
-            status=[],
+            status=status or [],
         )
-        unsigned.pop("credentialStatus")
+        if not status:
+            unsigned.pop("credentialStatus")
         multikey = self.did.removeprefix("did:key:")
         return add_proof(
             unsigned,
