@@ -7,6 +7,8 @@ check something exit 0 when it holds and 1 when it does not.
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import logging
 import os
@@ -51,6 +53,7 @@ from ledger import (
 from ledger.audit import audit_log
 from ledger.models import LogHead
 from ledger.monitor import MonitorError, MonitorState, poll_log
+from wallet.claim_links import batch_claim_urls
 
 __all__ = ["main"]
 
@@ -246,7 +249,15 @@ def token_create(
 @click.option(
     "--output", "output", help="Write each row's credential or error (JSON) here."
 )
-def issue_batch_command(batch_file: str, slug: str, output: str | None) -> int:
+@click.option(
+    "--claim-links",
+    "claim_links",
+    help="Write each issued row's claim link (CSV: row, credential_id, claim_url; "
+    "mode 0600) here, to send to the learners.",
+)
+def issue_batch_command(
+    batch_file: str, slug: str, output: str | None, claim_links: str | None
+) -> int:
     """Issue every award in a CSV or JSON file; rows are idempotent.
 
     Exit 0 when every row was issued (or had been), 1 when some row was refused.
@@ -276,9 +287,12 @@ def issue_batch_command(batch_file: str, slug: str, output: str | None) -> int:
         raise click.UsageError(
             f"rows: expected at most {MAX_ROWS} rows, got {len(rows)}"
         )
-    if output:
-        _check_writable(output)
+    for path in (output, claim_links):
+        if path:
+            _check_writable(path)
 
+    now = datetime.now(UTC)
+    links: dict[int, str] = {}
     services = open_services(Config.from_env())
     try:
         with services.database.transaction() as session:
@@ -291,8 +305,16 @@ def issue_batch_command(batch_file: str, slug: str, output: str | None) -> int:
                 services.issuance,
                 slug,
                 rows,
-                now=datetime.now(UTC),
+                now=now,
                 progress=bar.update,
+            )
+        if claim_links:
+            links = batch_claim_urls(
+                services.database,
+                outcomes,
+                base_url=services.config.base_url,
+                created_by="cli:issue-batch",
+                now=now,
             )
     finally:
         services.close()
@@ -301,6 +323,8 @@ def issue_batch_command(batch_file: str, slug: str, output: str | None) -> int:
     existing = len(outcomes) - issued - len(failed)
     if output:
         _write_outcomes(output, outcomes)
+    if claim_links:
+        _write_claim_links(claim_links, outcomes, links)
     for outcome in failed[:20]:
         click.echo(f"row {outcome.row}: {outcome.error}", err=True)
     click.echo(
@@ -368,6 +392,27 @@ def _write_outcomes(path: str, outcomes: list[RowOutcome]) -> None:
     ]
     try:
         Path(path).write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _write_claim_links(
+    path: str, outcomes: list[RowOutcome], links: dict[int, str]
+) -> None:
+    # The links open the learners' pages: readable by this user only.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["row", "credential_id", "claim_url"])
+    for outcome in outcomes:
+        if outcome.result is not None and outcome.row in links:
+            writer.writerow(
+                [outcome.row, outcome.result.credential.id, links[outcome.row]]
+            )
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.chmod(path, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(buffer.getvalue())
     except OSError as exc:
         raise click.UsageError(f"cannot write {path}: {exc.strerror}") from exc
 

@@ -25,6 +25,7 @@ from credentials.errors import (
 )
 
 __all__ = [
+    "CLR_V2P0",
     "CONTEXTS",
     "CREDENTIALS_V1",
     "CREDENTIALS_V2",
@@ -40,6 +41,7 @@ __all__ = [
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 CREDENTIALS_V1 = "https://www.w3.org/2018/credentials/v1"
 OB_V3P0 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+CLR_V2P0 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 
 # URL -> file in credentials/contexts/ (provenance in contexts/README.md).
@@ -51,6 +53,7 @@ CONTEXTS: Mapping[str, str] = {
     ),
     "https://www.w3.org/ns/credentials/examples/v2": "credentials-examples-v2.jsonld",
     OB_V3P0: "ob-v3p0-context-3.0.3.json",
+    CLR_V2P0: "clr-v2p0-context-2.0.1.json",
     DATA_INTEGRITY_V2: "data-integrity-v2.jsonld",
     "https://www.w3.org/ns/credentials/status/v1": "vc-bitstring-status-list-v1.jsonld",
     "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import BigInteger, DateTime, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from issuers.errors import ConflictError, NotFoundError
 from keys import KeyStore, KeyStoreError
 from keys.database import Base
 from keys.store import DataKey
@@ -35,6 +36,8 @@ __all__ = [
     "find_or_create_learner",
     "learner_key_owner",
     "learner_profile",
+    "register_learner_did",
+    "registrable_learner",
 ]
 
 _LOOKUP_KEY_OWNER = "service:learner-lookup"
@@ -240,6 +243,49 @@ class LearnerBook:
             and self._by_lookup.get(learner.email_lookup) is learner
         ):
             del self._by_lookup[learner.email_lookup]
+
+
+def registrable_learner(session: Session, learner_id: str) -> Learner:
+    """The learner, who may register a DID: known, and not erased.
+
+    Raises:
+        NotFoundError: no such learner, or one that was erased (the same answer,
+            as for claim links).
+    """
+    learner = session.get(Learner, learner_id)
+    if learner is None or learner.erased_at is not None:
+        raise NotFoundError(f"no learner {learner_id!r}")
+    return learner
+
+
+def register_learner_did(session: Session, learner_id: str, did: str) -> bool:
+    """Store `did` (whose control the caller has verified) as the learner's DID;
+    whether it changed anything.
+
+    A learner keeps the DID they are known by: awards to it find them, and their
+    credentials name it. So a DID is set only on a learner without one, and only
+    when no other learner is known by it.
+
+    Raises:
+        NotFoundError: as `registrable_learner`.
+        ConflictError: another learner is known by `did`, or this one by another
+            DID.
+    """
+    learner = registrable_learner(session, learner_id)
+    if learner.did == did:
+        return False
+    if learner.did is not None:
+        raise ConflictError(
+            f"expected a learner without a DID, got one known by {learner.did}"
+        )
+    other = session.scalar(
+        select(Learner.id).where(Learner.did == did, Learner.id != learner_id)
+    )
+    if other is not None:
+        raise ConflictError(f"{did} is the DID of another learner")
+    learner.did = did
+    session.flush()
+    return True
 
 
 def email_lookup_key(session: Session, keystore: KeyStore, *, now: datetime) -> bytes:

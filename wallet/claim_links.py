@@ -12,20 +12,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import CursorResult, DateTime, LargeBinary, String, delete
+from sqlalchemy import CursorResult, DateTime, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from issuers.batch import RowOutcome
 from issuers.errors import NotFoundError
 from issuers.learners import Learner
+from keys import Database
 from keys.database import Base
 
 __all__ = [
     "CLAIM_LINK_TTL",
     "ClaimLink",
+    "batch_claim_urls",
     "claim_url",
     "create_claim_link",
+    "create_claim_links",
     "redeem_claim_link",
     "revoke_claim_links",
 ]
@@ -40,6 +45,8 @@ _PREFIX = "clm_"
 _SECRET_BYTES = 24
 # A longer path segment is no secret of ours: refused before hashing.
 _MAX_SECRET_LENGTH = 64
+# Learners looked up per query: far below SQLite's limit on bound parameters.
+_IDS_PER_QUERY = 500
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +86,77 @@ def create_claim_link(
     session.flush()
     logger.info("claim link for learner %s made by token %s", learner_id, created_by)
     return secret, expires
+
+
+def create_claim_links(
+    session: Session, learner_ids: Iterable[str], *, created_by: str, now: datetime
+) -> dict[str, str]:
+    """One new link for each learner of a batch, stored at once: learner id ->
+    secret (never stored). Learners unknown or erased get none."""
+    wanted = sorted(set(learner_ids))
+    live: list[str] = []
+    for start in range(0, len(wanted), _IDS_PER_QUERY):
+        chunk = wanted[start : start + _IDS_PER_QUERY]
+        live.extend(
+            session.scalars(
+                select(Learner.id).where(
+                    Learner.id.in_(chunk), Learner.erased_at.is_(None)
+                )
+            )
+        )
+    secrets_by_learner = {
+        learner_id: _PREFIX + secrets.token_urlsafe(_SECRET_BYTES)
+        for learner_id in sorted(live)
+    }
+    session.add_all(
+        ClaimLink(
+            secret_hash=_digest(secret),
+            learner_id=learner_id,
+            created_by=created_by,
+            created_at=now,
+            expires_at=now + CLAIM_LINK_TTL,
+        )
+        for learner_id, secret in secrets_by_learner.items()
+    )
+    session.flush()
+    logger.info(
+        "%d claim links made by %s for a batch", len(secrets_by_learner), created_by
+    )
+    return secrets_by_learner
+
+
+def batch_claim_urls(
+    database: Database,
+    outcomes: Sequence[RowOutcome],
+    *,
+    base_url: str,
+    created_by: str,
+    now: datetime,
+) -> dict[int, str]:
+    """Row number -> claim URL, for every row of an issued batch that has its
+    credential (issued now, or before: a batch sent again may be the one whose
+    answer was lost). A learner of several rows gets one link for all of them.
+
+    One write transaction of its own, after the batch's: the credentials stand
+    whatever becomes of it.
+    """
+    learners = {
+        outcome.row: outcome.result.credential.learner_id
+        for outcome in outcomes
+        if outcome.result is not None
+        and outcome.result.credential.learner_id is not None
+    }
+    if not learners:
+        return {}
+    with database.transaction(write=True) as session:
+        made = create_claim_links(
+            session, learners.values(), created_by=created_by, now=now
+        )
+    return {
+        row: claim_url(base_url, made[learner_id])
+        for row, learner_id in learners.items()
+        if learner_id in made
+    }
 
 
 def redeem_claim_link(session: Session, secret: str, *, now: datetime) -> str:

@@ -3,10 +3,12 @@ service (DESIGN §8).
 
 CLR Standard 2.0 §B.1.1 (ClrCredential) and §B.1.2 (ClrSubject): the subject holds
 the learner's AchievementCredentials, each exactly as issued (its own proof
-intact), and the list of their achievements. The CLR 2.0 JSON-LD context is not
-among the contexts the project ships (DESIGN §4: nothing is fetched), so the
-credential names the VC 2.0 and Open Badges 3.0 contexts only and is signed with
-eddsa-jcs-2022, which signs the JSON itself; docs/wallet-format.md §7 says why.
+intact), and the list of their achievements. The `@context` is the three URLs CLR
+2.0 requires, in its order (VC 2.0, CLR 2.0.1, OB 3.0.3), all shipped in
+credentials/contexts/, and the credential is signed with eddsa-rdfc-2022 like the
+service's other credentials. CLR 2.0 requires at least one credential in the
+subject: a learner with none that can be embedded gets an error, never an empty
+ClrCredential.
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from credentials.data_integrity import EDDSA_JCS_2022, add_proof
+from credentials.data_integrity import EDDSA_RDFC_2022, add_proof
+from credentials.loader import CLR_V2P0, OB_V3P0
 from credits.transfers import StatementSigner
-from issuers.errors import NotFoundError
+from issuers.errors import ConflictError, NotFoundError
 from issuers.learners import Learner
 from wallet.export import VC2_CONTEXT, learner_credentials
 from wallet.format import DATA_INTEGRITY_FORMS
 
-__all__ = ["CLR_TYPE", "OB3_CONTEXT", "clr_credential"]
+__all__ = ["CLR_CONTEXTS", "CLR_TYPE", "clr_credential"]
 
 CLR_TYPE = "ClrCredential"
-OB3_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# CLR 2.0 §B.1.1: `@context` begins with these three, in this order.
+CLR_CONTEXTS = (VC2_CONTEXT, CLR_V2P0, OB_V3P0)
 
 
 def clr_credential(
@@ -44,6 +48,11 @@ def clr_credential(
 
     A credential issued only as a vc+jwt has no embedded proof a ClrSubject can
     carry, and is left out; `partial` says so.
+
+    Raises:
+        NotFoundError: no such learner, or a credential id not theirs.
+        ConflictError: nothing to put in the ClrSubject: CLR 2.0 §B.1.2 requires
+            at least one credential.
     """
     learner = session.get(Learner, learner_id)
     if learner is None:
@@ -51,11 +60,17 @@ def clr_credential(
     records = learner_credentials(session, learner_id, credential_ids)
     embedded = [_embeddable(r.secured) for r in records]
     credentials = [c for c in embedded if c is not None]
+    if not credentials:
+        found = f"got {len(records)}, issued only as vc+jwt" if records else "got none"
+        raise ConflictError(
+            "expected at least one credential with an embedded proof for a "
+            f"ClrCredential (CLR 2.0 §B.1.2), {found}"
+        )
 
     subject: dict[str, Any] = {"type": ["ClrSubject"]}
     if learner.did:
         subject["id"] = learner.did
-    elif credentials:
+    else:
         # The learner as their credentials name them: a salted hash, never e-mail.
         identifier = _subject_of(credentials[0]).get("identifier")
         if identifier:
@@ -65,7 +80,7 @@ def clr_credential(
 
     moment = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     unsigned = {
-        "@context": [VC2_CONTEXT, OB3_CONTEXT],
+        "@context": list(CLR_CONTEXTS),
         "id": f"urn:uuid:{uuid.uuid4()}",
         "type": ["VerifiableCredential", CLR_TYPE],
         "issuer": {"id": signer.did, "type": ["Profile"], "name": "credbank"},
@@ -77,7 +92,7 @@ def clr_credential(
     return add_proof(
         unsigned,
         signer.signer,
-        cryptosuite=EDDSA_JCS_2022,
+        cryptosuite=EDDSA_RDFC_2022,
         verification_method=signer.verification_method,
         created=moment,
     )

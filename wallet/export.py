@@ -144,9 +144,9 @@ def learner_credentials(
     if wanted:
         ids = sorted({_urn(credential_id) for credential_id in wanted})
         query = query.where(IssuedCredential.id.in_(ids))
-    records = list(
-        session.scalars(query.order_by(IssuedCredential.issued_at, IssuedCredential.id))
-    )
+    # docs/wallet-format.md §2: in the order the log recorded them (its indexes
+    # are unique, so nothing ties).
+    records = list(session.scalars(query.order_by(IssuedCredential.log_index)))
     if wanted and len(records) != len({_urn(c) for c in wanted}):
         found = {r.id for r in records}
         missing = next(c for c in wanted if _urn(c) not in found)
@@ -165,7 +165,7 @@ def _statements(
         session.scalars(
             select(Transfer)
             .where(Transfer.learner_id == learner_id)
-            .order_by(Transfer.committed_at, Transfer.id)
+            .order_by(Transfer.log_index)
         )
     )
     if not subset:

@@ -91,9 +91,9 @@ def check_wallet(wallet: Any) -> None:
         )
     holder = wallet["holder"]
     if holder is not None and not (
-        isinstance(holder, str) and holder.startswith("did:")
+        isinstance(holder, str) and holder.startswith("did:key:")
     ):
-        raise WalletFormatError("holder", "expected a DID or null")
+        raise WalletFormatError("holder", "expected a did:key or null")
 
     log = _object(wallet["log"], "log")
     _members(log, "log", required={"verifierKey", "checkpoint"}, allowed=None)

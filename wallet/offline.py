@@ -18,7 +18,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from credentials.data_integrity import verify_proof
@@ -26,6 +26,7 @@ from credentials.errors import CredentialError
 from credentials.status_list import Bitstring
 from keys.errors import CredbankError
 from ledger import NoteVerifier, TLogProof, leaf_hash, open_checkpoint, parse_entry
+from ledger.checkpoints import Checkpoint
 from ledger.proofs import verify_tlog_proof
 from verify.facts import (
     NO_FACTS,
@@ -56,11 +57,32 @@ __all__ = [
     "WalletCheck",
     "WalletFacts",
     "WalletResult",
+    "status_age_words",
     "verify_wallet",
 ]
 
 # The entry kinds that log an item, and the member naming the item's id.
 _LOGGED_AS = {"credential.issued": "credential", "transfer.committed": "statement"}
+
+_AGE_WORDS = {
+    "now": {"zh": "刚刚", "en": "just now"},
+    "future": {
+        "zh": "晚于当前时间（请检查本机时钟）",
+        "en": "later than now (check this computer's clock)",
+    },
+    "unknown": {"zh": "时间不明", "en": "at an unknown time"},
+    **{
+        unit: {"zh": f"{{count}} {zh}前", "en": f"{{count}} {unit} ago"}
+        for unit, zh in (
+            ("minute", "分钟"),
+            ("minutes", "分钟"),
+            ("hour", "小时"),
+            ("hours", "小时"),
+            ("day", "天"),
+            ("days", "天"),
+        )
+    },
+}
 
 _MESSAGES = {
     "wallet.checkpoint-valid": {
@@ -139,6 +161,11 @@ class WalletResult:
     status_as_of: str
     log_key: str
     log_key_pinned: bool
+    checked_at: datetime
+
+    def status_age(self, lang: str) -> str:
+        """How old the status information was when checked, in plain words."""
+        return status_age_words(self.status_as_of, self.checked_at, lang)
 
     @property
     def verdict(self) -> str:
@@ -156,6 +183,7 @@ class WalletResult:
             "verdict": self.verdict,
             "exportedAt": self.exported_at,
             "statusAsOf": self.status_as_of,
+            "statusAge": {lang: self.status_age(lang) for lang in ("zh", "en")},
             "logKey": self.log_key,
             "logKeyPinned": self.log_key_pinned,
             "checks": [check.to_json() for check in self.checks],
@@ -211,6 +239,11 @@ class WalletFacts:
             proof = TLogProof.from_text(proof_text)
         except CredbankError as exc:
             return LogFacts(False, None, None, None, f"unreadable log proof: {exc}")
+        # docs/wallet-format.md §2.2: one spelling of each proof, under the
+        # wallet's own checkpoint.
+        problem = self._carried.noncanonical(credential_id or "", proof)
+        if problem:
+            return LogFacts(False, None, None, None, problem)
         named = _LOGGED_AS.get(str(entry.get("kind")))
         if named is None or entry.get(named) != credential_id:
             return LogFacts(False, None, None, None, "the entry logs something else")
@@ -270,7 +303,31 @@ def verify_wallet(
         wallet["statusAsOf"],
         str(verifier),
         log_key is not None,
+        now,
     )
+
+
+def status_age_words(status_as_of: str, now: datetime, lang: str) -> str:
+    """The age of a wallet's status information at `now`, as a person says it
+    ("12 days ago", "12 天前"): whole minutes, hours, then days, rounded down."""
+    moment = _moment(status_as_of)
+    if moment is None:
+        return _AGE_WORDS["unknown"][lang]
+    age = now - moment
+    if age < timedelta(0):
+        return _AGE_WORDS["future"][lang]
+    minutes = int(age.total_seconds() // 60)
+    if minutes < 1:
+        return _AGE_WORDS["now"][lang]
+    if minutes < 60:
+        count, unit = minutes, "minute"
+    elif minutes < 48 * 60:
+        count, unit = minutes // 60, "hour"
+    else:
+        count, unit = minutes // (24 * 60), "day"
+    if lang == "en" and count != 1:
+        unit += "s"
+    return _AGE_WORDS[unit][lang].format(count=count)
 
 
 @dataclass(frozen=True)
@@ -288,14 +345,30 @@ class _Carried:
     ) -> None:
         self.verifier = verifier
         self.status_as_of = _moment(wallet["statusAsOf"])
+        self.checkpoint: str = wallet["log"]["checkpoint"]
         self.entries: dict[str, tuple[bytes, str]] = {}
+        self._encoded: dict[str, str] = {}
         for group in ("credentials", "statements"):
             for item in wallet[group]:
                 data = base64.b64decode(item["logEntry"], validate=True)
                 self.entries[item["id"]] = (data, item["tlogProof"])
+                self._encoded[item["id"]] = item["logEntry"]
         self._lists: Mapping[str, Any] = wallet["statusLists"]
         self._resolver = resolver
         self._opened: dict[str, _StatusList | UnavailableFact] = {}
+
+    def noncanonical(self, item_id: str, proof: TLogProof) -> str:
+        """What makes an item's log entry or proof not the one spelling
+        docs/wallet-format.md §2.2 allows, or "" when nothing does."""
+        data, text = self.entries[item_id]
+        # RFC 4648 §3.5: bits past the data in the last character must be zero.
+        if base64.b64encode(data).decode() != self._encoded[item_id]:
+            return "logEntry: expected base64 whose unused bits are zero"
+        if proof.checkpoint_note != self.checkpoint:
+            return "tlogProof: expected the checkpoint of log.checkpoint"
+        if proof.to_text() != text:
+            return "tlogProof: expected base64 whose unused bits are zero"
+        return ""
 
     def status_list(self, url: str) -> _StatusList:
         """The carried list at `url`, its issuer's proof verified (once)."""
@@ -374,6 +447,13 @@ def _check_checkpoint(note: str, verifier: NoteVerifier) -> WalletCheck:
         checkpoint = open_checkpoint(note, verifier)
     except CredbankError as exc:
         return WalletCheck("checkpoint", FAILED, "wallet.checkpoint-invalid", str(exc))
+    if not _is_canonical_note(note, checkpoint):
+        return WalletCheck(
+            "checkpoint",
+            FAILED,
+            "wallet.checkpoint-invalid",
+            "expected base64 whose unused bits are zero (RFC 4648 §3.5)",
+        )
     return WalletCheck(
         "checkpoint",
         PASSED,
@@ -407,6 +487,14 @@ def _check_presentation(
         return WalletCheck(
             "presentation", NOT_APPLICABLE, "wallet.presentation-unsigned"
         )
+    if holder is None:
+        # A proof by a key that names no one says nothing about the learner.
+        return WalletCheck(
+            "presentation",
+            FAILED,
+            "wallet.presentation-invalid",
+            "a signed presentation must name its holder's did:key",
+        )
     # The credentials inside were verified above, item by item; only the holder's
     # lines of this answer are read.
     answer = verify_presentation(
@@ -427,6 +515,24 @@ def _check_presentation(
             own.detail if own is not None else "",
         )
     return WalletCheck("presentation", PASSED, "wallet.presentation-valid", own.detail)
+
+
+def _is_canonical_note(note: str, checkpoint: Checkpoint) -> bool:
+    """Whether the root hash and every signature of a checkpoint note that
+    opened are written in canonical base64 (docs/wallet-format.md §2.2)."""
+    text, _, signatures = note.rpartition("\n\n")
+    # The body opened as this checkpoint: its root line must be the one spelling.
+    if not (text + "\n").startswith(checkpoint.to_text()):
+        return False
+    for line in signatures.splitlines():
+        encoded = line.rpartition(" ")[2]
+        try:
+            blob = base64.b64decode(encoded, validate=True)
+        except (ValueError, binascii.Error):
+            return False
+        if base64.b64encode(blob).decode() != encoded:
+            return False
+    return True
 
 
 def _worst(verdicts: Any) -> str:

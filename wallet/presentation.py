@@ -1,9 +1,10 @@
 """The learner's signature on a wallet's presentation, made on the learner's machine.
 
 The service never holds a learner's private key, so it exports the presentation
-unsigned; `credbank wallet export --holder-key FILE` signs it locally with the
-Ed25519 key behind the learner's `did:key` (VC Data Model 2.0 §4.13; Data Integrity
-1.0 with proof purpose `authentication`, cryptosuite eddsa-rdfc-2022).
+unsigned; `credbank wallet sign WALLET --holder-key FILE` (or `wallet export
+--holder-key FILE`) signs it locally with the Ed25519 key behind the learner's
+registered `did:key` (VC Data Model 2.0 §4.13; Data Integrity 1.0 with proof
+purpose `authentication`, cryptosuite eddsa-rdfc-2022).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from credentials.data_integrity import EDDSA_RDFC_2022, add_proof
 from keys.errors import CredbankError
 from keys.multikey import encode_multikey
 from keys.signers import ED25519, LocalSigner, Signer
+from wallet.export import presented_form
 
 __all__ = ["HolderKeyError", "did_key_of", "load_holder_key", "sign_presentation"]
 
@@ -53,19 +55,33 @@ def sign_presentation(
     """A copy of `wallet` whose presentation carries the holder's proof.
 
     Raises:
-        HolderKeyError: the wallet names no did:key holder, or the key is not the
-            holder's.
+        HolderKeyError: the wallet names no did:key holder, the key is not the
+            holder's, or the presentation is not the one the wallet prescribes
+            (docs/wallet-format.md §2.5), which the learner would then vouch for.
     """
     holder = wallet.get("holder")
     if not isinstance(holder, str) or not holder.startswith("did:key:"):
         raise HolderKeyError(
-            "the learner has registered no did:key: the presentation stays unsigned"
+            "the wallet names no did:key holder: register one "
+            "(POST /learners/<id>/did) and export the wallet again"
         )
     if signer.algorithm != ED25519:
         raise HolderKeyError(f"expected an Ed25519 key, got {signer.algorithm}")
     own = did_key_of(signer)
     if own != holder:
         raise HolderKeyError(f"expected the key of {holder}, got the key of {own}")
+
+    presented = wallet["presentation"]
+    expected = [presented_form(item["secured"]) for item in wallet["credentials"]]
+    if presented.get("verifiableCredential") != expected:
+        raise HolderKeyError(
+            "expected a presentation of the wallet's credentials, in order; "
+            "got other ones: export the wallet again"
+        )
+    if presented.get("holder") != holder:
+        raise HolderKeyError(
+            f"expected a presentation by {holder}, got one by {presented.get('holder')}"
+        )
 
     signed = copy.deepcopy(wallet)
     presentation = {k: v for k, v in signed["presentation"].items() if k != "proof"}

@@ -67,6 +67,9 @@ class _RowSchema(ma.Schema):
     id = ma.fields.String()
     digest = ma.fields.String()
     verificationUrl = ma.fields.String()
+    claimUrl = ma.fields.String(
+        metadata={"description": "the learner's page, valid 90 days; shown once"}
+    )
     error = ma.fields.Dict(metadata={"description": "an RFC 9457 problem"})
 
 
@@ -86,6 +89,11 @@ class StatusAnswerSchema(ma.Schema):
 
 class VerifiableCredentialSchema(ma.Schema):
     """A W3C VC Data Model 2.0 credential secured with an embedded proof."""
+
+    class Meta:
+        # Documented, not enforced: a credential may carry any property its
+        # contexts define (VC Data Model 2.0 §5.2, Extensibility).
+        unknown = ma.INCLUDE
 
     context = ma.fields.List(ma.fields.Raw(), data_key="@context", required=True)
     id = ma.fields.String()

@@ -38,7 +38,7 @@ from issuers.issuance import FORMATS, RDFC, IssuedCredential, get_credential
 from issuers.standard import CleanString
 from issuers.status_lists import STATUS_TTL_MS, StatusList, status_list_url
 from verify.qr import qr_png, qr_svg, verification_url
-from wallet.claim_links import claim_url, create_claim_link
+from wallet.claim_links import batch_claim_urls, claim_url, create_claim_link
 
 blp = Blueprint("credentials", __name__, description="Credentials")
 
@@ -174,8 +174,8 @@ def award(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
         result = app.issuance.award(session, slug, to_award(data, raw), now=now)
         body = _issued(result.credential)
         learner_id = result.credential.learner_id
-        # Single awards only: a batch of 10,000 would store as many links no one
-        # asked for. A replay gets a fresh link, as the first answer may be lost.
+        # A replay gets a fresh link, as the first answer may be lost (a batch
+        # gets one per learner: wallet.claim_links.batch_claim_urls).
         if learner_id is not None:
             secret, _ = create_claim_link(
                 session, learner_id, created_by=principal.token_id, now=now
@@ -261,6 +261,7 @@ def issue(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
                 "id": ISSUED_EXAMPLE["id"],
                 "digest": ISSUED_EXAMPLE["digest"],
                 "verificationUrl": ISSUED_EXAMPLE["verificationUrl"],
+                "claimUrl": "http://127.0.0.1:8000/me/clm_EXAMPLEonlyEXAMPLEonly",
             },
             {
                 "row": 2,
@@ -282,9 +283,21 @@ def batch() -> dict[str, Any]:
     slug = current_principal().subject
     assert slug is not None
     rows = _batch_rows()
-    outcomes = issue_batch(app.database, app.issuance, slug, rows, now=_now())
+    now = _now()
+    outcomes = issue_batch(app.database, app.issuance, slug, rows, now=now)
     base = app.config.base_url
     answers = [_row_answer(outcome, base) for outcome in outcomes]
+    # As for a single award: each learner's way to their page (one per learner).
+    links = batch_claim_urls(
+        app.database,
+        outcomes,
+        base_url=base,
+        created_by=current_principal().token_id,
+        now=now,
+    )
+    for answer in answers:
+        if answer["row"] in links:
+            answer["claimUrl"] = links[answer["row"]]
     return {
         "issued": sum(a.get("status") == "issued" for a in answers),
         "existing": sum(a.get("status") == "existing" for a in answers),
@@ -414,8 +427,9 @@ def show_credential(credential_id: str) -> Response:
     app = services()
     with app.database.transaction() as session:
         secured = get_credential(session, credential_id).secured
-    # A '+' in a query string arrives as a space ("vc+jwt" unencoded).
-    form = (request.args.get("format") or next(iter(secured))).replace(" ", "+")
+    # A '+' in a query string arrives as a space ("vc+jwt" unencoded). An empty
+    # `format=` names no form: a 404 like any other unknown one, not the default.
+    form = request.args.get("format", next(iter(secured))).replace(" ", "+")
     if form not in secured:
         raise NotFoundError(
             f"no {form!r} form of this credential; it has {', '.join(secured)}"

@@ -1,5 +1,6 @@
-"""The learner's wallet over HTTP (DESIGN §8, §9): the `credbank-wallet/v1` file
-and the CLR 2.0 ClrCredential, each for the learner's own token only."""
+"""The learner's wallet over HTTP (DESIGN §8, §9): the `credbank-wallet/v1` file,
+the CLR 2.0 ClrCredential, and the registration of the learner's own did:key (the
+wallet's holder), each for the learner's own token only."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
-from flask import Response
+from flask import Response, request
 
 from api.auth import LEARNER, current_principal, requires
 from api.context import services
@@ -16,14 +17,22 @@ from api.routes.credential_schemas import CREDENTIAL_EXAMPLE
 from api.smorest import Blueprint
 from api.statements import statement_signer
 from issuers.errors import ForbiddenError
-from wallet.clr import clr_credential
-from wallet.export import export_wallet
+from wallet.clr import CLR_CONTEXTS, clr_credential
+from wallet.export import VC2_CONTEXT, export_wallet
+from wallet.holder_did import (
+    CHALLENGE_TTL,
+    issue_did_challenge,
+    register_holder_did,
+)
 
 __all__ = ["WALLET_EXAMPLE", "WalletSchema", "blp", "wallet_download"]
 
 blp = Blueprint("wallet", __name__, description="The learner's portable wallet")
 
-_MAX_CHOSEN = 1000
+# Credentials a subset may name in its query: 100 ids of this service's form
+# (`urn:uuid:` and 36 characters) fit the request line gunicorn accepts
+# (limit_request_line, api/serve.py) with room to spare.
+_MAX_CHOSEN = 100
 
 
 class WalletSchema(ma.Schema):
@@ -43,12 +52,15 @@ class WalletSchema(ma.Schema):
 
 
 class ClrSchema(ma.Schema):
-    """A CLR 2.0 ClrCredential, signed with eddsa-jcs-2022."""
+    """A CLR 2.0 ClrCredential (§B.1.1), signed with eddsa-rdfc-2022."""
 
     context = ma.fields.List(ma.fields.Raw(), data_key="@context", required=True)
     id = ma.fields.String(required=True)
     type = ma.fields.List(ma.fields.String(), required=True)
     issuer = ma.fields.Raw(required=True)
+    name = ma.fields.String(required=True)
+    validFrom = ma.fields.String(required=True)
+    partial_ = ma.fields.Boolean(data_key="partial", required=True)
     credentialSubject = ma.fields.Dict(required=True)
     proof = ma.fields.Raw(required=True)
 
@@ -82,19 +94,30 @@ WALLET_EXAMPLE = {
     },
 }
 
+_SERVICE_DID = "did:web:127.0.0.1%3A8000"
+# What clr_credential makes (wallet/clr.py), shortened where marked with "…".
 _CLR_EXAMPLE = {
-    "@context": [
-        "https://www.w3.org/ns/credentials/v2",
-        "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
-    ],
+    "@context": list(CLR_CONTEXTS),
     "id": "urn:uuid:2c4e6a8b-0d1f-4a3c-8e5b-7d9f1b3d5f7a",
     "type": ["VerifiableCredential", "ClrCredential"],
-    "issuer": {"id": "did:web:127.0.0.1%3A8000", "type": ["Profile"]},
+    "issuer": {"id": _SERVICE_DID, "type": ["Profile"], "name": "credbank"},
+    "name": "Comprehensive Learner Record / 综合学习记录",
+    "validFrom": "2026-12-01T09:30:00Z",
+    "partial": False,
     "credentialSubject": {
         "type": ["ClrSubject"],
+        "identifier": CREDENTIAL_EXAMPLE["credentialSubject"]["identifier"],
         "verifiableCredential": [CREDENTIAL_EXAMPLE],
+        "achievement": [CREDENTIAL_EXAMPLE["credentialSubject"]["achievement"]],
     },
-    "proof": CREDENTIAL_EXAMPLE["proof"],
+    "proof": {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2026-12-01T09:30:00Z",
+        "verificationMethod": f"{_SERVICE_DID}#key-1",
+        "proofPurpose": "assertionMethod",
+        "proofValue": "z3Fq…",
+    },
 }
 
 
@@ -104,6 +127,54 @@ class ChoiceQuery(ma.Schema):
         validate=ma.validate.Length(max=_MAX_CHOSEN),
         metadata={"description": "a credential id; repeat for a subset"},
     )
+
+
+class ChallengeSchema(ma.Schema):
+    challenge = ma.fields.String(required=True)
+    domain = ma.fields.String(required=True)
+    expires = ma.fields.String(required=True)
+
+
+class HolderPresentationSchema(ma.Schema):
+    """A Verifiable Presentation by the did:key to register (VC Data Model 2.0
+    §4.13), with a Data Integrity proof: purpose `authentication`, the challenge
+    and the domain the service gave."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    context = ma.fields.List(ma.fields.Raw(), data_key="@context", required=True)
+    type = ma.fields.Raw(required=True)
+    holder = ma.fields.String(required=True)
+    proof = ma.fields.Dict(required=True)
+
+
+class HolderDIDSchema(ma.Schema):
+    learner = ma.fields.String(required=True)
+    did = ma.fields.String(required=True)
+
+
+_HOLDER_EXAMPLE = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+_CHALLENGE_EXAMPLE = {
+    "challenge": "chl_Q2hhbGxlbmdlRVhBTVBMRW9ubHlFWEFNUExF",
+    "domain": "http://127.0.0.1:8000",
+    "expires": "2026-12-01T09:40:00Z",
+}
+_PRESENTATION_EXAMPLE = {
+    "@context": [VC2_CONTEXT],
+    "type": ["VerifiablePresentation"],
+    "holder": _HOLDER_EXAMPLE,
+    "proof": {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2026-12-01T09:31:00Z",
+        "verificationMethod": f"{_HOLDER_EXAMPLE}#{_HOLDER_EXAMPLE[8:]}",
+        "proofPurpose": "authentication",
+        "domain": _CHALLENGE_EXAMPLE["domain"],
+        "challenge": _CHALLENGE_EXAMPLE["challenge"],
+        "proofValue": "z5Ld9EXAMPLEonly",
+    },
+}
 
 
 @blp.route("/learners/<learner_id>/wallet")
@@ -133,10 +204,10 @@ def wallet_file(query: dict[str, Any], learner_id: str) -> Response:
     description="A ClrCredential signed by the service, as a download",
     example=_CLR_EXAMPLE,
 )
-@blp.problems(404)
+@blp.problems(404, 409)
 def clr_file(query: dict[str, Any], learner_id: str) -> Response:
     """The learner's credentials as one CLR 2.0 ClrCredential signed by the
-    service's did:web."""
+    service's did:web; 409 when none can go in (CLR 2.0 requires one)."""
     _check_own(learner_id)
     app = services()
     now = datetime.now(UTC)
@@ -151,6 +222,67 @@ def clr_file(query: dict[str, Any], learner_id: str) -> Response:
             now=now,
         )
     return _download(clr, "credbank-clr.json", "application/vc")
+
+
+@blp.route("/learners/<learner_id>/did/challenge", methods=["POST"])
+@requires(LEARNER)
+@blp.response(
+    201,
+    ChallengeSchema,
+    description=f"A challenge to sign, single use, valid "
+    f"{int(CHALLENGE_TTL.total_seconds() // 60)} minutes",
+    example=_CHALLENGE_EXAMPLE,
+)
+@blp.problems(404)
+def did_challenge(learner_id: str) -> tuple[dict[str, str], int]:
+    """A challenge for the learner to sign with the did:key they register."""
+    _check_own(learner_id)
+    app = services()
+    with app.database.transaction(write=True) as session:
+        challenge, expires = issue_did_challenge(
+            session, learner_id, now=datetime.now(UTC)
+        )
+    body = {
+        "challenge": challenge,
+        "domain": app.config.base_url,
+        "expires": _stamp(expires),
+    }
+    return body, 201
+
+
+@blp.route("/learners/<learner_id>/did", methods=["POST"])
+@requires(LEARNER)
+@blp.arguments(HolderPresentationSchema, example=_PRESENTATION_EXAMPLE)
+@blp.response(
+    201,
+    HolderDIDSchema,
+    description="The did:key is now the learner's, and their wallets' holder",
+    example={"learner": "lrn_0123456789abcdef01234567", "did": _HOLDER_EXAMPLE},
+)
+@blp.alt_response(
+    200,
+    schema=HolderDIDSchema,
+    description="The did:key was the learner's already",
+    example={"learner": "lrn_0123456789abcdef01234567", "did": _HOLDER_EXAMPLE},
+    success=True,
+)
+@blp.problems(404, 409)
+def register_did(_: dict[str, Any], learner_id: str) -> tuple[dict[str, str], int]:
+    """Register the learner's did:key: a presentation signed by that key over a
+    challenge from `POST /learners/<id>/did/challenge`, with this service's base
+    URL as its domain."""
+    _check_own(learner_id)
+    app = services()
+    with app.database.transaction(write=True) as session:
+        registered = register_holder_did(
+            session,
+            learner_id,
+            request.get_json(),
+            domain=app.config.base_url,
+            now=datetime.now(UTC),
+        )
+    body = {"learner": registered.learner_id, "did": registered.did}
+    return body, 201 if registered.changed else 200
 
 
 def wallet_download(learner_id: str, credential_ids: list[str] | None) -> Response:
@@ -172,6 +304,10 @@ def wallet_download(learner_id: str, credential_ids: list[str] | None) -> Respon
 def _check_own(learner_id: str) -> None:
     if current_principal().subject != learner_id:
         raise ForbiddenError("a learner's token acts for that learner only")
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _download(document: Any, name: str, media_type: str) -> Response:

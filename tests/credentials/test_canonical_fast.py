@@ -29,6 +29,7 @@ from credentials.canonical import canonicalize_rdf
 from credentials.data_integrity import EDDSA_RDFC_2022, add_proof
 from credentials.errors import CredentialError
 from credentials.loader import (
+    CLR_V2P0,
     CONTEXTS,
     CREDENTIALS_V2,
     DATA_INTEGRITY_V2,
@@ -546,6 +547,7 @@ def test_a_poisoned_dataset_is_left_to_pyld() -> None:
 SUBSET_CONTEXTS = {
     CREDENTIALS_V2,
     OB_V3P0,
+    CLR_V2P0,
     DATA_INTEGRITY_V2,
     "https://www.w3.org/ns/credentials/status/v1",
     "https://w3id.org/security/multikey/v1",

@@ -19,6 +19,7 @@ from credentials.errors import (
     UnknownContextError,
 )
 from credentials.loader import (
+    CLR_V2P0,
     CONTEXTS,
     CREDENTIALS_V2,
     OB_V3P0,
@@ -30,6 +31,40 @@ from credentials.loader import (
 )
 
 SHARED_CONTEXTS = Path(__file__).parents[3] / "shared" / "contexts"
+# Contexts not in the shared folder, with the SHA-256 their provenance records
+# (credentials/contexts/README.md).
+NOT_SHARED = {
+    CLR_V2P0: "880f1902d4158f2f33ce06af41b90719977cd1ea337a9de2e41edb3ff5e543d6",
+}
+# The SHA-256 of each context as shared/contexts/ holds it (2026-12-04), so that a
+# clone without shared/ beside it still knows its copies are unchanged.
+SHARED_DIGESTS = {
+    "credentials-examples-v2.jsonld": (
+        "57393fbc69d6efb9b9b5dc9cb6b9880b0944360abfe2eaf459c9e58cf2279d7c"
+    ),
+    "credentials-undefined-terms-v2.jsonld": (
+        "82dab514ba44eb18f5d1b0f638c5e140c6a556fbfb5089601bdc0fa5eb8b2581"
+    ),
+    "credentials-v1.jsonld": (
+        "00d7dd6d3ad8b920e3e550dd3a3d9090bffcac84cdbf943da6924b3e0a5c8bb8"
+    ),
+    "credentials-v2.jsonld": (
+        "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"
+    ),
+    "data-integrity-v2.jsonld": (
+        "0f77743daf5b4e8fc067fc5ba5b21044283053aa717fc6b0219843bed3b00363"
+    ),
+    "did-v1.jsonld": "62c1054bf404d6dd3a4b26b64f830fd72095f6a26edc4469908c94351352ce5f",
+    "multikey-v1.jsonld": (
+        "c5f3806f8286920573221938917988a18a4cc5a09e968d29649613c7a1c2b1f6"
+    ),
+    "ob-v3p0-context-3.0.3.json": (
+        "ef2fa9c7846dce233cc166b43639027278be4ee44f00bb1d45c75de2dd0cd761"
+    ),
+    "vc-bitstring-status-list-v1.jsonld": (
+        "fd08cbf28ddd829ab2f1978c48f43ab07a112c1c90245a0cfac7ba721c65170c"
+    ),
+}
 UNKNOWN = "https://example.org/attacker/context.jsonld"
 
 # check_document does both checks in one walk, so each context test runs on it as
@@ -57,11 +92,33 @@ def test_credentials_v2_context_has_the_digest_the_recommendation_requires() -> 
     assert digest.endswith("92734")
 
 
+def test_shipped_contexts_have_the_digests_of_the_shared_ones() -> None:
+    shipped = {
+        name: hashlib.sha256(
+            (resources.files("credentials") / "contexts" / name).read_bytes()
+        ).hexdigest()
+        for url, name in CONTEXTS.items()
+        if url not in NOT_SHARED
+    }
+    assert shipped == SHARED_DIGESTS
+
+
+# Where shared/ is beside the clone (a developer's checkout), byte for byte too.
 @pytest.mark.skipif(not SHARED_CONTEXTS.is_dir(), reason="shared/ not beside repo")
 def test_shipped_contexts_are_unchanged_copies_of_the_shared_ones() -> None:
-    for name in CONTEXTS.values():
+    for url, name in CONTEXTS.items():
+        if url in NOT_SHARED:
+            continue
         shipped = resources.files("credentials") / "contexts" / name
         assert shipped.read_bytes() == (SHARED_CONTEXTS / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(("url", "digest"), sorted(NOT_SHARED.items()))
+def test_contexts_from_elsewhere_have_their_recorded_digest(
+    url: str, digest: str
+) -> None:
+    shipped = resources.files("credentials") / "contexts" / CONTEXTS[url]
+    assert hashlib.sha256(shipped.read_bytes()).hexdigest() == digest
 
 
 def test_unknown_context_url_is_refused_without_a_fetch() -> None:

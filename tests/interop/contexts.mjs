@@ -19,6 +19,8 @@ export const CONTEXTS = {
     'credentials-examples-v2.jsonld',
   'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json':
     'ob-v3p0-context-3.0.3.json',
+  'https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json':
+    'clr-v2p0-context-2.0.1.json',
   'https://w3id.org/security/data-integrity/v2': 'data-integrity-v2.jsonld',
   'https://www.w3.org/ns/credentials/status/v1':
     'vc-bitstring-status-list-v1.jsonld',

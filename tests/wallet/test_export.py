@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from api.auth import LEARNER
 from api.services import Services
+from tests.api.conftest import assert_one_line_error
 from tests.conftest import (
     LEARNER_EMAIL,
     LEARNER_NAME,
@@ -189,7 +190,12 @@ def test_the_clr_is_a_clr_credential_signed_by_the_service(
     assert "attachment" in answer.headers["Content-Disposition"]
     clr: dict[str, Any] = json.loads(answer.get_data())
     assert clr["type"] == ["VerifiableCredential", "ClrCredential"]
-    assert clr["@context"][0] == "https://www.w3.org/ns/credentials/v2"
+    # CLR 2.0 §B.1.1: these three first, in this order.
+    assert clr["@context"] == [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    ]
     assert clr["issuer"]["id"] == SERVICE_DID
     subject = clr["credentialSubject"]
     assert subject["type"] == ["ClrSubject"]
@@ -205,7 +211,7 @@ def test_the_clr_is_a_clr_credential_signed_by_the_service(
     assert clr["name"] and clr["validFrom"]
     assert [a["type"] for a in subject["achievement"]] == [["Achievement"]]
     assert clr["partial"] is True
-    assert clr["proof"]["cryptosuite"] == "eddsa-jcs-2022"
+    assert clr["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     assert clr["proof"]["verificationMethod"].startswith(SERVICE_DID + "#")
 
     document = client.get("/.well-known/did.json").get_json()
@@ -236,3 +242,109 @@ def test_the_clr_of_a_subset_holds_only_that_credential(
     ]
     assert holder.credentials[0]["id"] not in text
     assert clr["partial"] is True
+
+
+CLR_CONTEXT_SHA256 = "880f1902d4158f2f33ce06af41b90719977cd1ea337a9de2e41edb3ff5e543d6"
+
+
+def test_the_clr_context_is_the_published_file_and_binds_the_clr_terms(
+    client: FlaskClient, services: Services, issuer: Caller, approved_achievement: str
+) -> None:
+    from importlib import resources
+
+    from credentials.canonical import canonicalize_rdf
+    from credentials.loader import CLR_V2P0, CONTEXTS
+
+    shipped = resources.files("credentials") / "contexts" / CONTEXTS[CLR_V2P0]
+    assert hashlib.sha256(shipped.read_bytes()).hexdigest() == CLR_CONTEXT_SHA256
+    # A learner known by e-mail: the ClrSubject names them by the same salted
+    # hash (an `identifier`) as their credential does.
+    given = award(client, issuer, award_request(approved_achievement))
+    caller = make_token(services, LEARNER, learner_of(services, given["id"]))
+    answer = client.get(f"/learners/{caller.subject}/clr", headers=caller.headers)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    clr = json.loads(answer.get_data())
+    subject = clr["credentialSubject"]
+    assert (
+        subject["identifier"]
+        == (given["credential"]["eddsa-rdfc-2022"]["credentialSubject"]["identifier"])
+    )
+    assert LEARNER_EMAIL.lower() not in answer.get_data(as_text=True).lower()
+
+    # Every CLR term expands to the CLR vocabulary (RDFC-1.0 runs JSON-LD
+    # expansion in safe mode: an undefined term would have stopped it).
+    quads = canonicalize_rdf({k: v for k, v in clr.items() if k != "proof"})
+    vocab = "https://purl.imsglobal.org/spec/vc/clr/vocab.html#"
+    for term in ("ClrCredential", "ClrSubject", "partial", "identifier-1"):
+        assert f"<{vocab}{term}>" in quads, term
+    assert f"<{vocab}verifiableCredential>" in quads
+
+    document = client.get("/.well-known/did.json").get_json()
+    verified = verify_credential(
+        clr,
+        resolver=Resolver(carried={SERVICE_DID: document}),
+        facts=NO_FACTS,
+        now=datetime.now(UTC),
+    )
+    assert verified.verdict == VALID
+    # `partial` is signed through the CLR context: changing it breaks the proof.
+    clr["partial"] = not clr["partial"]
+    changed = verify_credential(
+        clr,
+        resolver=Resolver(carried={SERVICE_DID: document}),
+        facts=NO_FACTS,
+        now=datetime.now(UTC),
+    )
+    assert next(c for c in changed.checks if c.check == "signature").code == (
+        "signature.invalid"
+    )
+
+
+def test_no_clr_without_a_credential_it_can_carry(
+    client: FlaskClient,
+    services: Services,
+    issuer: Caller,
+    approved_achievement: str,
+    learner: Caller,
+    env: dict[str, str],
+    cli: Any,
+) -> None:
+    jwt_only = award(
+        client,
+        issuer,
+        award_request(
+            approved_achievement,
+            learner={"did": "did:web:jwt-only.example"},
+            formats=["vc+jwt"],
+        ),
+    )
+    jwt_learner = make_token(services, LEARNER, learner_of(services, jwt_only["id"]))
+
+    for caller, words in ((learner, "got none"), (jwt_learner, "only as vc+jwt")):
+        answer = client.get(f"/learners/{caller.subject}/clr", headers=caller.headers)
+        assert answer.status_code == 409, answer.get_data(as_text=True)
+        assert answer.mimetype == "application/problem+json"
+        problem = answer.get_json()
+        assert "CLR 2.0 §B.1.2" in problem["detail"]
+        assert words in problem["detail"]
+
+        run = cli(
+            "wallet", "export", "--learner", str(caller.subject), "--clr", env=env
+        )
+        line = assert_one_line_error(run)
+        assert "expected at least one credential" in line
+        assert run.stdout == ""
+
+
+def test_the_clr_on_the_command_line_is_the_one_served(
+    holder: Holder, env: dict[str, str], cli: Any
+) -> None:
+    run = cli("wallet", "export", "--learner", holder.id, "--clr", env=env)
+
+    assert run.returncode == 0, run.stderr
+    clr = json.loads(run.stdout)
+    assert clr["type"] == ["VerifiableCredential", "ClrCredential"]
+    assert clr["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert [c["id"] for c in clr["credentialSubject"]["verifiableCredential"]] == [
+        c["id"] for c in holder.credentials[:2]
+    ]
