@@ -8,11 +8,12 @@ through Jinja's autoescaping, and a Content-Security-Policy forbids scripts anyw
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Response, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -33,8 +34,11 @@ from verify.result import (
     FAILED,
     INVALID,
     PASSED,
+    Check,
+    Summary,
     VerificationResult,
 )
+from wallet.format import MAX_WALLET_BYTES
 
 __all__ = ["blp"]
 
@@ -49,6 +53,28 @@ _JWT_DATA_URL = "data:application/vc+jwt,"
 _MARKS = {"passed": "✓", "failed": "✗", "cannot-check": "?", "not-applicable": "–"}
 
 _JWT_EXAMPLE = "eyJhbGciOiJFZERTQSIsInR5cCI6InZjK2p3dCJ9.eyJAY29udGV4dCI6W119.c2ln"
+
+# The most the page shows of one value a credential can choose (a name, a date, a
+# check's detail), in characters. Escaping can make one character five bytes, so a
+# pasted credential filling every field still leaves the page under its 30 kB.
+_SHOWN = 120
+_SHOWN_DETAIL = 200
+
+
+class _Line(NamedTuple):
+    """One check as the page shows it, its words clipped."""
+
+    outcome: str
+    warning: bool
+    message: str
+    detail: str
+
+
+# The multipart framing around an uploaded file (boundaries, part headers, the
+# `credential` field): a few hundred bytes in practice.
+_MULTIPART_OVERHEAD = 64 * 1024
+# Every wallet names its format (docs/wallet-format.md §2) with this string.
+_WALLET_MARK = b'"credbank-wallet/'
 
 
 class _BadSubmission(Exception):
@@ -149,7 +175,8 @@ def verify_form() -> Response:
 @blp.problems(503)
 def verify_submission() -> Response:
     """Verify a pasted (`credential`) or uploaded (`file`) credential, at most
-    1 MB, and show the same page as `/v/<id>`; a wallet gets a block per item."""
+    1 MB, and show the same page as `/v/<id>`; a wallet gets a block per item,
+    and may be uploaded up to 32 MB."""
     try:
         given = _read_submission()
     except _BadSubmission as exc:
@@ -161,26 +188,43 @@ def verify_submission() -> Response:
 
 
 def _read_submission() -> Any:
-    """The credential posted to /verify: a JSON object or a compact JWT."""
-    if request.content_length is not None and request.content_length > MAX_VERIFY_BYTES:
+    """The credential posted to /verify: a JSON object or a compact JWT.
+
+    What is pasted, and any uploaded file that is not a wallet, is held to
+    MAX_VERIFY_BYTES; an uploaded wallet may be as large as its format allows
+    (docs/wallet-format.md §2, MAX_WALLET_BYTES).
+    """
+    # Only a multipart body can carry a file; any other keeps the smaller cap.
+    uploading = request.mimetype == "multipart/form-data"
+    limit = MAX_WALLET_BYTES + _MULTIPART_OVERHEAD if uploading else MAX_VERIFY_BYTES
+    if request.content_length is not None and request.content_length > limit:
         raise _BadSubmission(413, "too-large")
-    # Flask 3.1 lets one view lower the app-wide cap (sized for batch CSV uploads).
-    request.max_content_length = MAX_VERIFY_BYTES
+    # Flask 3.1 lets one view set its own cap (the app-wide one is sized for
+    # batch CSV uploads); fields other than files stay in memory, so they keep
+    # the smaller one.
+    request.max_content_length = limit
     request.max_form_memory_size = MAX_VERIFY_BYTES
     try:
         upload = request.files.get("file")
         pasted = request.form.get("credential", "")
     except RequestEntityTooLarge as exc:
         raise _BadSubmission(413, "too-large") from exc
+    large = False
     if upload is not None and upload.filename:
-        data = upload.read(MAX_VERIFY_BYTES + 1)
-        if len(data) > MAX_VERIFY_BYTES:
+        data = upload.read(MAX_WALLET_BYTES + 1)
+        large = len(data) > MAX_VERIFY_BYTES
+        # Only a wallet may be large: one that does not even name the format is
+        # refused before it is parsed.
+        if len(data) > MAX_WALLET_BYTES or (large and _WALLET_MARK not in data):
             raise _BadSubmission(413, "too-large")
         try:
             pasted = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise _BadSubmission(400, "not-utf8") from exc
-    return _parse(pasted.strip())
+    given = _parse(pasted.strip())
+    if large and not is_wallet_submission(given):
+        raise _BadSubmission(413, "too-large")
+    return given
 
 
 def _parse(text: str) -> Any:
@@ -227,7 +271,7 @@ def _result_page(
         reasons = reasons or [c for c in result.checks if c.outcome != PASSED]
     else:
         reasons = [c for c in result.checks if c.warning or c.outcome == CANNOT_CHECK]
-    summary = result.summary
+    summary = _clipped(result.summary)
     # Unless the signature held, what the credential says is only what it claims.
     confirmed = any(
         c.check == "signature" and c.outcome == PASSED for c in result.checks
@@ -238,20 +282,22 @@ def _result_page(
         verdict=verdict,
         confirmed=confirmed,
         verdict_words=VERDICTS[verdict][lang],
-        reasons=[c.message(lang) for c in reasons],
-        checks=result.checks,
+        reasons=[_clip(c.message(lang)) for c in reasons],
+        checks=[_line(c, lang) for c in result.checks],
         marks=_MARKS,
         summary=summary,
         issuer_name=(summary.issuer_zh if lang == "zh" else summary.issuer)
         or summary.issuer
         or summary.issuer_zh,
         dates={
-            "awarded": _day(summary.awarded),
-            "valid_from": _day(summary.valid_from),
-            "valid_until": _day(summary.valid_until),
+            "awarded": _clip(_day(result.summary.awarded)),
+            "valid_from": _clip(_day(result.summary.valid_from)),
+            "valid_until": _clip(_day(result.summary.valid_until)),
         },
-        credential_id=credential_id
-        or _text_of(result.credential.get("id") if result.credential else ""),
+        credential_id=_clip(
+            credential_id
+            or _text_of(result.credential.get("id") if result.credential else "")
+        ),
         downloads=downloads or [],
         learner_hidden=learner_hidden,
         submitted=submitted,
@@ -275,6 +321,27 @@ def _message_page(
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _clip(value: str, limit: int = _SHOWN) -> str:
+    """`value`, or its first `limit` characters ending in an ellipsis."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _clipped(summary: Summary) -> Summary:
+    shown = {
+        f.name: _clip(getattr(summary, f.name)) for f in dataclasses.fields(summary)
+    }
+    return dataclasses.replace(summary, **shown)
+
+
+def _line(check: Check, lang: str) -> _Line:
+    return _Line(
+        check.outcome,
+        check.warning,
+        _clip(check.message(lang)),
+        _clip(check.detail, _SHOWN_DETAIL),
+    )
 
 
 def _text() -> Mapping[str, Any]:

@@ -45,7 +45,7 @@ VERIFICATION_TEXT: dict[str, dict[str, Any]] = {
         "paste": "粘贴凭证",
         "upload": "或上传文件",
         "submit": "验证",
-        "limit": "最大 1 MB。",
+        "limit": "最大 1 MB；上传的钱包文件最大 32 MB。",
         "not_found_title": "找不到这份凭证",
         "not_found": "本平台没有编号为此的凭证。请检查链接或二维码是否完整。",
         "errors": {
@@ -54,7 +54,7 @@ VERIFICATION_TEXT: dict[str, dict[str, Any]] = {
             "not-object": "无法读取：JSON 内容应为一个凭证对象。",
             "too-deep": "无法读取：JSON 嵌套层级过深。",
             "not-utf8": "无法读取：文件不是 UTF-8 文本。",
-            "too-large": "提交的内容超过 1 MB，无法验证。",
+            "too-large": "提交的内容超过 1 MB（钱包文件 32 MB），无法验证。",
         },
         "error_title": "无法验证",
         "back": "返回重新提交",
@@ -93,7 +93,7 @@ VERIFICATION_TEXT: dict[str, dict[str, Any]] = {
         "paste": "Paste the credential",
         "upload": "or upload a file",
         "submit": "Verify",
-        "limit": "At most 1 MB.",
+        "limit": "At most 1 MB; an uploaded wallet file, 32 MB.",
         "not_found_title": "No such credential",
         "not_found": "No credential with this id was issued here. Check that the "
         "link or QR code is complete.",
@@ -105,7 +105,8 @@ VERIFICATION_TEXT: dict[str, dict[str, Any]] = {
             "object.",
             "too-deep": "Cannot be read: the JSON is nested too deeply.",
             "not-utf8": "Cannot be read: the file is not UTF-8 text.",
-            "too-large": "The submission is larger than 1 MB and was not verified.",
+            "too-large": "The submission is larger than 1 MB (32 MB for an uploaded "
+            "wallet) and was not verified.",
         },
         "error_title": "Cannot verify",
         "back": "Back to the form",

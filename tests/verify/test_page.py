@@ -27,6 +27,7 @@ from tests.conftest import (
     award_request,
     submit,
 )
+from tests.verify.test_security import did_key_signed
 
 RDFC, JCS, JWT = "eddsa-rdfc-2022", "eddsa-jcs-2022", "vc+jwt"
 MAX_PAGE_BYTES = 30 * 1024
@@ -380,6 +381,154 @@ def test_markup_in_a_pasted_credential_is_shown_escaped(
     html = response.get_data(as_text=True)
     assert_only_escaped(html)
     assert verdict_of(response)[0] == "invalid"
+
+
+def _alignment(credential: dict[str, Any], framework: str) -> dict[str, Any]:
+    alignments = credential["credentialSubject"]["achievement"]["alignment"]
+    found: dict[str, Any] = next(
+        a for a in alignments if a["targetFramework"] == framework
+    )
+    return found
+
+
+def _in_credits(credential: dict[str, Any]) -> None:
+    credential["credentialSubject"]["creditsEarned"] = SCRIPT
+
+
+def _in_unit(credential: dict[str, Any]) -> None:
+    _alignment(credential, "credit-unit")["targetCode"] = ATTRIBUTE_BREAKOUT
+
+
+def _in_level(credential: dict[str, Any]) -> None:
+    _alignment(credential, "EQF")["targetCode"] = SCRIPT
+
+
+def _in_awarded_date(credential: dict[str, Any]) -> None:
+    credential["awardedDate"] = ATTRIBUTE_BREAKOUT
+
+
+def _in_valid_until(credential: dict[str, Any]) -> None:
+    credential["validUntil"] = SCRIPT
+
+
+def _in_evidence(credential: dict[str, Any]) -> None:
+    credential["evidence"] = [
+        {
+            "id": f"https://example.com/{ATTRIBUTE_BREAKOUT}",
+            "type": ["Evidence"],
+            "name": SCRIPT,
+            "narrative": ATTRIBUTE_BREAKOUT,
+        }
+    ]
+
+
+def _in_the_method_detail(credential: dict[str, Any]) -> None:
+    # The step 2 line names the credential's issuer: "the issuer is ...".
+    credential["issuer"]["id"] = f"did:example:{SCRIPT}"
+
+
+def _in_the_status_detail(credential: dict[str, Any]) -> None:
+    # The step 6 line names the list it could not read.
+    status = credential["credentialStatus"]
+    entry = status[0] if isinstance(status, list) else status
+    entry["statusListCredential"] = f"https://lists.example/{SCRIPT}"
+
+
+def _in_the_format_message(credential: dict[str, Any]) -> None:
+    # The step 1 line names the cryptosuite in its message.
+    credential["proof"]["cryptosuite"] = ATTRIBUTE_BREAKOUT
+
+
+# Where each field's markup must show, escaped. The page does not show evidence:
+# there the markup must only not get through.
+_HOSTILE_FIELDS: list[tuple[Any, str | None]] = [
+    (_in_credits, f"<dd>{SCRIPT_ESCAPED} ECTS</dd>"),
+    (_in_unit, f" {BREAKOUT_ESCAPED}</dd>"),
+    (_in_level, f"<dd>EQF {SCRIPT_ESCAPED}</dd>"),
+    (_in_awarded_date, f"<dd>{BREAKOUT_ESCAPED}</dd>"),
+    (_in_valid_until, f"<dd>{SCRIPT_ESCAPED}</dd>"),
+    (_in_evidence, None),
+    (_in_the_method_detail, f"the issuer is did:example:{SCRIPT_ESCAPED}</small>"),
+    (_in_the_status_detail, f"https://lists.example/{SCRIPT_ESCAPED}"),
+    (_in_the_format_message, f"Data Integrity proof, {BREAKOUT_ESCAPED})"),
+]
+
+
+@pytest.mark.parametrize(
+    ("put", "shown"),
+    [
+        pytest.param(put, shown, id=put.__name__.removeprefix("_in_"))
+        for put, shown in _HOSTILE_FIELDS
+    ],
+)
+def test_markup_in_each_displayed_field_of_a_pasted_credential_is_escaped(
+    client: FlaskClient,
+    issued: dict[str, Any],
+    put: Any,
+    shown: str | None,
+) -> None:
+    credential = json.loads(json.dumps(issued["credential"][RDFC]))
+    put(credential)
+
+    response = post_text(client, json.dumps(credential))
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert_only_escaped(html)
+    assert not re.search(r"<[^>]+\son[a-z]+=", html)
+    if shown is not None:
+        assert shown in html
+    assert verdict_of(response)[0] == "invalid"
+
+
+def test_a_huge_name_is_shown_clipped_and_the_page_stays_small(
+    client: FlaskClient,
+) -> None:
+    name = "Welding " + "x" * 200_000
+    credential = did_key_signed(RDFC, name=name)
+
+    response = post_text(client, json.dumps(credential))
+
+    assert response.status_code == 200
+    assert len(response.get_data()) < MAX_PAGE_BYTES
+    html = response.get_data(as_text=True)
+    # Shown, as far as it goes, and marked as cut short.
+    assert re.search(r"<dd>Welding x{50,}…</dd>", html)
+    assert verdict_of(response)[0] == "valid"
+
+
+def test_every_field_filled_to_the_brim_still_gives_a_small_page(
+    client: FlaskClient, issued: dict[str, Any]
+) -> None:
+    # '"' is escaped to five bytes, the most any character costs.
+    big = '"' * 30_000
+    credential = json.loads(json.dumps(issued["credential"][RDFC]))
+    achievement = credential["credentialSubject"]["achievement"]
+    credential.update(
+        id=f"urn:{big}", name=big, validFrom=big, validUntil=big, awardedDate=big
+    )
+    credential["issuer"].update(id=f"did:example:{big}", name=big)
+    achievement.update(id=f"https://example.com/{big}", name=big)
+    credential["credentialSubject"]["creditsEarned"] = big
+    _alignment(credential, "credit-unit")["targetCode"] = big
+    _alignment(credential, "EQF")["targetCode"] = big
+    credential["credentialStatus"] = [
+        {**status_entry, "statusListCredential": f"https://{n}.example/{big}"}
+        for n, status_entry in enumerate(
+            [credential["credentialStatus"][0]] * 3
+            if isinstance(credential["credentialStatus"], list)
+            else [credential["credentialStatus"]] * 3
+        )
+    ]
+    credential["proof"]["cryptosuite"] = big
+
+    for lang in LANGS:
+        response = post_text(client, json.dumps(credential), lang)
+
+        assert response.status_code == 200
+        assert verdict_of(response)[0] == "invalid"
+        assert len(response.get_data()) < MAX_PAGE_BYTES, len(response.get_data())
+        assert response.get_data(as_text=True).count("…") >= 10
 
 
 def test_markup_in_a_page_address_is_not_reflected(client: FlaskClient) -> None:

@@ -1,10 +1,11 @@
 """The verification page in a real browser, as a person on a phone sees it.
 
 Debian's chromium, driven by Playwright, with JavaScript switched off, opens the
-page of a valid, a revoked, a suspended and a retired-course credential, and
-submits a tampered one through the /verify form, in Chinese and in English. Each
-page is saved under test-artifacts/screenshots/. Without chromium this module
-skips, except in CI (CI=true), where it fails (tests/browser.py).
+page of a valid, a revoked, a suspended and a retired-course credential, and of one
+whose stored form was altered after issuance, and submits a tampered one through
+the /verify form, in Chinese and in English. Each page is saved under
+test-artifacts/screenshots/. Without chromium this module skips, except in CI
+(CI=true), where it fails (tests/browser.py).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from api.app import create_app
 from api.auth import ADMIN
 from api.config import Config
-from api.services import open_services
+from api.services import Services, open_services
+from issuers.issuance import IssuedCredential
 from migrations.runner import upgrade
 from tests.browser import SCREENSHOTS, browser
 from tests.conftest import (
@@ -53,6 +56,7 @@ VERDICTS = {
         {"zh": "有效，但请注意", "en": "Valid, with warnings"},
     ),
     "tampered": ("invalid", {"zh": "无效", "en": "Not valid"}),
+    "tampered-stored": ("invalid", {"zh": "无效", "en": "Not valid"}),
 }
 # The verdict box's background, as the stylesheet paints each verdict.
 BACKGROUNDS = {
@@ -67,7 +71,10 @@ REASONS = {
     "suspended": {"zh": "已被颁发机构暂停", "en": "Suspended by the issuer"},
     "retired": {"zh": "课程已于", "en": "The course was retired"},
     "tampered": {"zh": "签名无效", "en": "The signature is not valid"},
+    "tampered-stored": {"zh": "签名无效", "en": "The signature is not valid"},
 }
+# What the page of a credential whose signature failed says of its contents.
+UNCONFIRMED = {"zh": "未能证实", "en": "not confirmed"}
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,7 @@ def _issue_each_case(client: Any, services: Any) -> tuple[dict[str, str], str]:
         case: award(
             client, issuer, award_request(closing if case == "retired" else course)
         )
-        for case in ("valid", "revoked", "suspended", "retired")
+        for case in ("valid", "revoked", "suspended", "retired", "tampered-stored")
     }
     for case, action in (("revoked", "revoke"), ("suspended", "suspend")):
         answer = client.post(
@@ -132,10 +139,24 @@ def _issue_each_case(client: Any, services: Any) -> tuple[dict[str, str], str]:
         headers=admin.headers,
     )
     assert answer.status_code == 200, answer.get_json()
+    _alter_stored_credits(services, issued["tampered-stored"]["id"])
     tampered = issued["valid"]["credential"]["eddsa-rdfc-2022"]
     tampered["credentialSubject"]["creditsEarned"] = 30
     ids = {case: body["id"] for case, body in issued.items()}
     return ids, json.dumps(tampered, ensure_ascii=False, indent=2)
+
+
+def _alter_stored_credits(services: Services, credential_id: str) -> None:
+    """Raise the credits in the stored eddsa-rdfc-2022 form (the one /v/<id>
+    verifies), as someone with write access to the database might after
+    issuance and logging: its signature then fails."""
+    with services.database.transaction(write=True) as session:
+        record = session.scalars(
+            select(IssuedCredential).where(IssuedCredential.id == credential_id)
+        ).one()
+        secured = json.loads(json.dumps(record.secured))
+        secured["eddsa-rdfc-2022"]["credentialSubject"]["creditsEarned"] = 30
+        record.secured = secured
 
 
 @pytest.fixture
@@ -174,6 +195,10 @@ def test_a_person_sees_the_verdict_first(
     expect(verdict).to_have_css("background-color", BACKGROUNDS[colour])
     expect(verdict).to_contain_text(REASONS[case][lang])
     expect(verdict.locator("svg")).to_be_visible()
+    if case.startswith("tampered"):
+        # The altered credits are shown, but as a claim, not as a fact.
+        expect(page.locator("h2").first).to_contain_text(UNCONFIRMED[lang])
+        expect(page.locator("dl")).to_contain_text("30 ECTS")
     # First thing on the screen: nothing above the verdict but the language link.
     box = verdict.bounding_box()
     assert box is not None
@@ -188,7 +213,7 @@ def test_a_person_sees_the_verdict_first(
 
 
 @pytest.mark.parametrize("lang", list(LANGS))
-@pytest.mark.parametrize("case", ["valid", "revoked", "tampered"])
+@pytest.mark.parametrize("case", ["valid", "revoked", "tampered", "tampered-stored"])
 def test_the_language_switch_works(site: Site, page: Any, case: str, lang: str) -> None:
     from playwright.sync_api import expect
 
