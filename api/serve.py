@@ -18,6 +18,8 @@ so does `api/gunicorn_conf.py` for running gunicorn directly:
   get that long to finish), keepalive 5 s (behind a load balancer whose idle
   timeout is longer, raise it: `GUNICORN_CMD_ARGS="--keep-alive 75"`; that
   variable overrides any of these settings, as with gunicorn itself).
+- limit_request_line 8190 bytes, gunicorn's largest, where its default is 4094: a
+  wallet subset names up to 100 credential ids in its query string.
 - `CREDBANK_FORWARDED_ALLOW_IPS`: the proxies whose X-Forwarded-Proto is trusted.
 - gunicorn's access log is off (the app writes its own line, see api/logs.py); its
   error log and every other logger go to stderr in `CREDBANK_LOG_FORMAT`.
@@ -107,6 +109,9 @@ def gunicorn_settings(
         "timeout": 60,
         "graceful_timeout": 30,
         "keepalive": 5,
+        # gunicorn's largest request line (its default is 4094 bytes): a wallet
+        # subset names its credentials in the query (api/routes/wallet.py).
+        "limit_request_line": 8190,
         "max_requests": MAX_REQUESTS,
         "max_requests_jitter": MAX_REQUESTS_JITTER,
         "forwarded_allow_ips": ",".join(config.forwarded_allow_ips),

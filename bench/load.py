@@ -2,7 +2,7 @@
 
     python -m bench.load [--seconds S] [--issuers N] [--verifiers N]
                          [--backend postgresql|sqlite] [--postgres URL]
-                         [--results-dir DIR]
+                         [--results-dir DIR] [--start-delay S]
 
 A fresh PostgreSQL schema (or SQLite file) is migrated and seeded with the demo;
 `credbank serve` runs it with two gunicorn workers. Client processes, apart from
@@ -95,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             baseline = _drive(
                 [("healthz", origin, "", [], i) for i in range(clients)],
                 args.seconds / 5,
+                args.start_delay,
             )
             print(
                 f"  {args.issuers} issuers and {args.verifiers} verifiers "
@@ -110,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ("verify", origin, "", pool[i :: args.verifiers], i)
                 for i in range(args.verifiers)
             ]
-            loaded = _drive(jobs, args.seconds)
+            loaded = _drive(jobs, args.seconds, args.start_delay)
         run["baseline"] = baseline
         run["load"] = loaded
         run["audit"] = _audit(environ)
@@ -146,9 +147,20 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the PostgreSQL server; the run uses a fresh schema, dropped after",
     )
     parser.add_argument("--results-dir", type=Path, default=_RESULTS)
+    parser.add_argument(
+        "--start-delay",
+        type=float,
+        default=START_DELAY_S,
+        metavar="S",
+        help="time for the client processes to start before the clock runs "
+        f"(default {START_DELAY_S:g}; a client that starts late runs its full "
+        "time from when it starts)",
+    )
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.issuers < 1 or args.verifiers < 1:
         parser.error("--seconds, --issuers and --verifiers must be positive")
+    if args.start_delay < 0:
+        parser.error(f"--start-delay: expected 0 or more, got {args.start_delay:g}")
     return args
 
 
@@ -255,11 +267,13 @@ class _Client:
         self._connection.close()
 
 
-def _drive(jobs: list[tuple[str, str, str, list[str], int]], seconds: float) -> Any:
+def _drive(
+    jobs: list[tuple[str, str, str, list[str], int]], seconds: float, delay: float
+) -> Any:
     """Run each job in a process of its own for `seconds`; their figures merged."""
     context = multiprocessing.get_context("spawn")
     # Every client starts at the same moment, once all have imported.
-    start = time.time() + START_DELAY_S
+    start = time.time() + delay
     with context.Pool(len(jobs)) as pool:
         results = pool.starmap(_client_loop, [(*job, start, seconds) for job in jobs])
     return _merge(results, seconds)

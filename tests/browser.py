@@ -8,13 +8,14 @@ Screenshots go to test-artifacts/screenshots/ (ignored by git).
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ci import running_in_ci
 
 __all__ = ["CHROMIUM", "SCREENSHOTS", "browser", "chromium_or_skip", "screenshot"]
 
@@ -34,7 +35,7 @@ def chromium_or_skip() -> None:
             missing = "the playwright package is not installed (pip install '.[test]')"
     if missing is None:
         return
-    if os.environ.get("CI", "").lower() in {"true", "1"}:
+    if running_in_ci():
         pytest.fail(f"browser tests cannot run in CI: {missing}")
     pytest.skip(f"browser tests need chromium and playwright: {missing}")
 

@@ -3,7 +3,8 @@ one fixture per registry role (admin, reviewers, issuers, school, learner).
 
 Every test that takes `database_url` (directly or through `services`, `app`...) runs
 once on SQLite and once on PostgreSQL. The PostgreSQL run needs
-CREDBANK_TEST_POSTGRES_URL (CI sets it); each test gets a schema of its own.
+CREDBANK_TEST_POSTGRES_URL (.ci/run sets it; without it these runs skip, and fail
+under CI); each test gets a schema of its own.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from issuers.models import Reviewer
 from keys.database import normalise_url
 from ledger import parse_entry
 from migrations.runner import upgrade
+from tests.ci import skip_or_fail
 
 POSTGRES_URL = os.environ.get("CREDBANK_TEST_POSTGRES_URL")
 VECTORS = Path(__file__).parent / "vectors"
@@ -65,9 +67,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @contextmanager
 def postgres_schema() -> Iterator[str]:
-    """A fresh PostgreSQL schema for the duration; skips without a server URL."""
+    """A fresh PostgreSQL schema for the duration; skips without a server URL
+    (fails under CI, where the PostgreSQL runs must happen)."""
     if not POSTGRES_URL:
-        pytest.skip("PostgreSQL run needs CREDBANK_TEST_POSTGRES_URL")
+        skip_or_fail("PostgreSQL run needs CREDBANK_TEST_POSTGRES_URL")
     schema = f"test_{uuid.uuid4().hex[:16]}"
     admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

@@ -220,7 +220,8 @@ def reinstate(body: dict[str, str], slug: str) -> dict[str, Any]:
 
 @blp.route("/<slug>/keys", methods=["POST"])
 @requires(ADMIN, ISSUER)
-@blp.arguments(KeyRequestSchema, example={"algorithm": P256})
+# No body asks for the default algorithm.
+@blp.arguments(KeyRequestSchema, required=False, example={"algorithm": P256})
 @blp.response(201, KeySchema, example=_KEY_EXAMPLE)
 @blp.problems(404, 409)
 def rotate_key(body: dict[str, str], slug: str) -> tuple[dict[str, Any], int]:

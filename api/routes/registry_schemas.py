@@ -120,6 +120,11 @@ class JWKSetSchema(ma.Schema):
 class OBAchievementSchema(ma.Schema):
     """An Open Badges 3.0 Achievement (§B.1.1), with its JSON-LD context."""
 
+    class Meta:
+        # Only the properties every achievement has are named; §B.1.1 defines
+        # many more (description, criteria, fieldOfStudy...).
+        unknown = ma.INCLUDE
+
     context = ma.fields.List(ma.fields.String(), data_key="@context", required=True)
     id = ma.fields.String(required=True)
     type = ma.fields.Raw(required=True)

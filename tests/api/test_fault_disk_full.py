@@ -4,7 +4,7 @@ Awards go on until the disk is full. The award that does not fit answers a 507
 problem and `credbank issue-batch` one line with exit code 2; everything
 acknowledged before is intact and the log audits clean; once space is freed,
 issuance goes on. Mounting needs root (tests run as root here and in CI); without
-it the test skips, except under CI=true, where it fails.
+it the test skips, except under CI (CI=true or 1), where it fails.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from api.services import Services
 from issuers.replay import replay_registry
 from ledger.audit import audit_log
 from tests.api.conftest import RunCLI
+from tests.ci import running_in_ci
 from tests.conftest import Caller, award_request, rows_in, tree_size
 
 DISK_BYTES = 8 * 1024 * 1024
@@ -47,8 +48,8 @@ def disk(tmp_path: Path) -> Iterator[Path]:
     )
     if mounted.returncode != 0:
         reason = f"cannot mount a tmpfs: {mounted.stderr.strip() or 'not permitted'}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (the test needs root under CI=true)")
+        if running_in_ci():
+            pytest.fail(f"{reason} (the test needs root under CI)")
         pytest.skip(reason)
     try:
         yield mount_point

@@ -28,7 +28,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -39,6 +39,7 @@ from api.services import open_services
 from keys.database import normalise_url
 from migrations.runner import upgrade
 from tests.api.conftest import CREDBANK
+from tests.ci import running_in_ci
 from tests.conftest import (
     TEST_MASTER_KEY,
     Caller,
@@ -58,9 +59,9 @@ OUTAGE_SECONDS = 3
 pytestmark = pytest.mark.slow
 
 
-def _missing(what: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what}: needed by this test under CI=true")
+def _missing(what: str) -> NoReturn:
+    if running_in_ci():
+        pytest.fail(f"{what}: needed by this test under CI")
     pytest.skip(what)
 
 

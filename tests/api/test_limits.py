@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from api.limits import DEFAULT_BODY_BYTES
 from api.services import Services, open_services
 from keys.errors import ConfigError
 from migrations.runner import upgrade
+from tests.ci import running_in_ci
 from tests.conftest import NOW, TEST_MASTER_KEY, Caller
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -65,7 +65,7 @@ def redis_url() -> Iterator[str]:
     try:
         client.ping()
     except redis.ConnectionError:
-        if os.environ.get("CI", "").lower() in {"true", "1"}:
+        if running_in_ci():
             pytest.fail(f"Redis is not answering at {REDIS_URL}; .ci/run starts it")
         pytest.skip(f"needs Redis at {REDIS_URL}")
     yield REDIS_URL

@@ -16,7 +16,6 @@ import base64
 import copy
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
@@ -50,6 +49,7 @@ from issuers.did import did_document, issuer_did, jwk_method_id, multikey_method
 from keys import ACTIVE, ED25519, P256, LocalSigner, StoredKey
 from keys.multikey import b58encode, decode_multikey, encode_multikey
 from keys.signers import PrivateKey, public_key_bytes
+from tests.ci import running_in_ci
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "interop.mjs"
@@ -128,7 +128,7 @@ def node() -> str:
     """The `node` executable; skips without the harness, fails without it in CI."""
     missing = _harness_missing()
     if missing is not None:
-        if os.environ.get("CI", "").lower() in {"true", "1"}:
+        if running_in_ci():
             pytest.fail(f"interop tests cannot run in CI: {missing}")
         pytest.skip(f"interop tests need Node.js: {missing}")
     path = shutil.which("node")
