@@ -90,17 +90,21 @@ def allowed_hosts(app: Services) -> tuple[str, ...]:
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether arrays and objects in `value` nest deeper than `limit`, found by an
-    iterative walk (a recursive one is what deep nesting attacks)."""
+    iterative walk (a recursive one is what deep nesting attacks). Only containers
+    are queued, told apart by exact type first: parsed JSON has no other kinds."""
+    if not isinstance(value, dict | list):
+        return False
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
         if depth > limit:
             return True
-        pending.extend((child, depth + 1) for child in children)
+        for child in item.values() if isinstance(item, dict) else item:
+            kind = type(child)
+            if (
+                kind is dict
+                or kind is list
+                or (kind is not str and isinstance(child, dict | list))
+            ):
+                pending.append((child, depth + 1))
     return False

@@ -25,6 +25,7 @@ from api.app import create_app
 from api.config import DEFAULT_RATE_LIMIT, Config
 from api.limits import DEFAULT_BODY_BYTES
 from api.services import Services, open_services
+from api.verification import MAX_DEPTH, too_deep
 from keys.errors import ConfigError
 from migrations.runner import upgrade
 from tests.ci import running_in_ci
@@ -413,3 +414,22 @@ def test_issuance_refuses_json_nested_too_deep(
         )
         assert answer.status_code == 400, answer.get_data(as_text=True)
         assert "nested at most 32 levels" in answer.get_json()["detail"]
+
+
+def _containers(depth: int, kind: str) -> Any:
+    """A value whose containers nest exactly `depth` levels, with scalars beside."""
+    value: Any = "leaf"
+    for level in range(depth):
+        value = {"n": value, "s": "x", "i": level} if kind == "dict" else [1, value]
+    return value
+
+
+@pytest.mark.parametrize("kind", ["dict", "list"])
+def test_nesting_is_counted_by_containers_up_to_the_limit(kind: str) -> None:
+    assert not too_deep(_containers(MAX_DEPTH, kind))
+    assert too_deep(_containers(MAX_DEPTH + 1, kind))
+    # The deepest branch counts, wherever it is.
+    assert too_deep({"a": [_containers(MAX_DEPTH - 1, kind)], "b": 1})
+    assert not too_deep("just a string")
+    assert not too_deep(_containers(3, kind), limit=3)
+    assert too_deep(_containers(4, kind), limit=3)
