@@ -356,6 +356,48 @@ def test_every_way_in_to_the_account_is_closed(
     assert (codes, links) == (0, 0)
 
 
+def test_erasure_drops_deposited_copies_and_pending_did_challenges(
+    client: FlaskClient,
+    services: Services,
+    admin: Caller,
+    awarded: Awarded,
+) -> None:
+    challenge = client.post(
+        f"/learners/{awarded.learner_id}/did/challenge",
+        headers=awarded.token.headers,
+    )
+    assert challenge.status_code == 201
+    # A deposit from another platform keeps the credential it was verified as,
+    # which names the learner: stand one in on the learner's deposit.
+    copy = '{"credentialSubject": {"id": "did:key:z6MkLearnerFromElsewhere"}}'
+    with services.database.transaction(write=True) as session:
+        session.execute(
+            text("UPDATE credit_deposits SET credential = :c WHERE learner_id = :id"),
+            {"c": copy, "id": awarded.learner_id},
+        )
+
+    erase(client, admin, awarded.learner_id, {"reason": "learner-request"})
+
+    with services.database.transaction() as session:
+        kept = session.execute(
+            text(
+                "SELECT count(*) FROM credit_deposits "
+                "WHERE learner_id = :id AND credential IS NOT NULL"
+            ),
+            {"id": awarded.learner_id},
+        ).scalar_one()
+        deposits = session.execute(
+            text("SELECT count(*) FROM credit_deposits WHERE learner_id = :id"),
+            {"id": awarded.learner_id},
+        ).scalar_one()
+        challenges = session.execute(
+            text("SELECT count(*) FROM did_challenges WHERE learner_id = :id"),
+            {"id": awarded.learner_id},
+        ).scalar_one()
+    assert (kept, challenges) == (0, 0)
+    assert deposits > 0
+
+
 def test_a_new_award_to_the_same_address_or_did_is_a_new_learner(
     client: FlaskClient,
     services: Services,
