@@ -391,8 +391,8 @@ served_schema = _schema(SERVED_MAX_EXAMPLES, coverage=False)
 @served_schema.hook
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
     """Keep every failure but gunicorn's own 414 for a request line longer than
-    its limit (8190 bytes, api/serve.py): that request never reaches the app, whose contract
-    this is. An app's 414 would still fail."""
+    its limit (8190 bytes, api/serve.py): that request never reaches the app,
+    whose contract this is. An app's 414 would still fail."""
     return not (
         response.status_code == 414
         and b"Request Line is too large" in (response.content or b"")
