@@ -58,6 +58,8 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 _TALLY_KEY = "credbank_metrics"
+# prometheus_client's multiprocess file, which has no typed interface.
+_MMAP_FILE: Any = MmapedDict
 _ISSUED, _STATUS, _ENTRIES = "issued", "status", "entries"
 
 logger = logging.getLogger(__name__)
@@ -212,16 +214,15 @@ def retire_worker_files(directory: Path, pid: int) -> None:
         if kind not in {"counter", "histogram"}:
             os.remove(path)
             continue
-        # prometheus_client's file format has no typed interface.
-        archive = MmapedDict(str(directory / f"{kind}_archive.db"))  # type: ignore[no-untyped-call]
+        archive = _MMAP_FILE(str(directory / f"{kind}_archive.db"))
         try:
             # Rows are (key, value, timestamp, position).
-            rows = MmapedDict.read_all_values_from_file(path)  # type: ignore[no-untyped-call]
+            rows = _MMAP_FILE.read_all_values_from_file(path)
             for key, value, *_ in rows:
-                total, _ = archive.read_value(key)  # type: ignore[no-untyped-call]
-                archive.write_value(key, total + value, 0.0)  # type: ignore[no-untyped-call]
+                total, _ = archive.read_value(key)
+                archive.write_value(key, total + value, 0.0)
         finally:
-            archive.close()  # type: ignore[no-untyped-call]
+            archive.close()
         os.remove(path)
 
 
