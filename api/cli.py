@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import ADMIN, ROLES, create_token
+from api.cli_input import read_text
 from api.cli_wallet import (
     print_wallet_result,
     verify_wallet_text,
@@ -786,20 +787,7 @@ def _http_fetcher(url: str) -> Callable[[str], bytes]:
 
 
 def _read_text(name: str, limit: int = _MAX_INPUT_BYTES) -> str:
-    try:
-        if name == "-":
-            data = sys.stdin.buffer.read(limit + 1)
-        else:
-            with open(name, "rb") as handle:
-                data = handle.read(limit + 1)
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {name}: {exc.strerror}") from exc
-    if len(data) > limit:
-        raise click.UsageError(f"{name} is larger than {limit} bytes")
-    try:
-        return data.decode()
-    except UnicodeDecodeError as exc:
-        raise click.UsageError(f"{name} is not UTF-8 text") from exc
+    return read_text(name, limit)
 
 
 def _iso_date(value: str, option: str) -> date:

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from api.cli_input import read_bytes, read_text
 from api.config import Config
 from keys.errors import CredbankError
 from wallet.clr import clr_credential
@@ -220,14 +221,7 @@ def _one_line(text: str) -> str:
 
 def _read_wallet(name: str) -> dict[str, Any]:
     """A wallet file, parsed and its shape checked; anything else is bad input."""
-    try:
-        if os.path.getsize(name) > MAX_WALLET_BYTES:
-            raise click.UsageError(f"{name} is larger than {MAX_WALLET_BYTES} bytes")
-        text = Path(name).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {name}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise click.UsageError(f"{name}: not UTF-8 text") from exc
+    text = read_text(name, MAX_WALLET_BYTES, encoding="utf-8-sig")
     try:
         wallet = json.loads(text)
     except RecursionError as exc:
@@ -266,9 +260,4 @@ def _write_wallet(wallet: dict[str, Any], output: str | None) -> None:
 
 
 def _read_bytes(name: str) -> bytes:
-    try:
-        if os.path.getsize(name) > _MAX_KEY_BYTES:
-            raise click.UsageError(f"{name} is larger than {_MAX_KEY_BYTES} bytes")
-        return Path(name).read_bytes()
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {name}: {exc.strerror}") from exc
+    return read_bytes(name, _MAX_KEY_BYTES)
