@@ -420,7 +420,7 @@ def _check_status(
             unreadable.append(str(exc))
             continue
         try:
-            reading = _status_bit(facts, remote, parsed, issuer_id)
+            reading = _status_bit(facts, remote, parsed)
         except HostNotAllowed as exc:
             not_fetched.append(str(exc))
             continue
@@ -428,14 +428,10 @@ def _check_status(
             unreadable.append(str(exc))
             continue
         if reading.issuer is not None and reading.issuer != issuer_id:
-            # A list counts only for its own issuer's credentials, as for lists
-            # fetched from elsewhere (verify/remote_status.py): Bitstring Status
-            # List leaves this to the verifier, and another issuer's bit says
-            # nothing about this credential.
-            unreadable.append(
-                f"the status list {parsed.list_url} is {reading.issuer}'s, "
-                f"not the credential issuer's"
-            )
+            # A list counts only for its own issuer's credentials, served here or
+            # elsewhere: Bitstring Status List leaves whose list to believe to the
+            # verifier, and another issuer's bit says nothing about this one.
+            unreadable.append(_foreign_list(parsed.list_url, issuer_id, reading))
             continue
         found[parsed.status_purpose] = found.get(parsed.status_purpose, False) or (
             reading.set
@@ -460,18 +456,22 @@ def _check_status(
 
 
 def _status_bit(
-    facts: Facts,
-    remote: RemoteStatusLists,
-    entry: StatusEntry,
-    issuer_id: str | None,
+    facts: Facts, remote: RemoteStatusLists, entry: StatusEntry
 ) -> StatusReading:
     try:
         return facts.status_bit(entry.list_url, entry.index, entry.status_purpose)
     except StatusListNotHeld:
         # Another issuer's list: read where it is served, if its host is allowed.
-        return remote.status_bit(
-            entry.list_url, entry.index, entry.status_purpose, issuer_id
-        )
+        return remote.status_bit(entry.list_url, entry.index, entry.status_purpose)
+
+
+def _foreign_list(url: str, issuer_id: str | None, reading: StatusReading) -> str:
+    if issuer_id is None:
+        return "the credential names no issuer to sign its status list"
+    return (
+        f"expected the status list {url!r} to be issued by {issuer_id}, "
+        f"got {reading.issuer}: not the credential issuer's list"
+    )
 
 
 def _log_facts(facts: Facts, parsed: Parsed) -> LogFacts | UnavailableFact | None:

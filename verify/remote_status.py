@@ -8,7 +8,8 @@ counts only when the one procedure verifies it (a key of its issuer, the data mo
 the validity period) and:
 
 - its issuer is the credential's issuer: §3.2 leaves whose list to believe to the
-  verifier, and a list anyone else signed says nothing of this issuer's credentials;
+  verifier, and a list anyone else signed says nothing of this issuer's credentials
+  (the reading names the list's issuer; the procedure compares, for every list);
 - it is a BitstringStatusListCredential (§2.2) whose id is the URL it came from, so
   one of the issuer's lists cannot stand in for another;
 - it has the entry's purpose (§3.2 step 5) and holds the entry's index (step 10).
@@ -65,19 +66,10 @@ class RemoteStatusLists:
         self._verify = verify
         self._read: dict[str, _StatusList | UnavailableFact] = {}
 
-    def status_bit(
-        self, list_url: str, index: int, purpose: str, issuer: str | None
-    ) -> StatusReading:
-        """The bit at `index` of the `purpose` list at `list_url`, which `issuer`
-        (the credential's) must have signed."""
-        if issuer is None:
-            raise UnavailableFact("the credential names no issuer to sign its list")
+    def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
+        """The bit at `index` of the `purpose` list at `list_url`, with the issuer
+        whose proof the list carries."""
         found = self._list(list_url)
-        if found.issuer != issuer:
-            raise UnavailableFact(
-                f"expected the status list {list_url!r} to be issued by {issuer}, "
-                f"got {found.issuer}"
-            )
         if purpose not in found.purposes:
             raise UnavailableFact(
                 f"expected a {purpose} list at {list_url!r}, "
@@ -88,7 +80,7 @@ class RemoteStatusLists:
                 f"expected an index below {len(found.bits)} in {list_url!r}, "
                 f"got {index}"
             )
-        return StatusReading(found.bits.get(index))
+        return StatusReading(found.bits.get(index), issuer=found.issuer)
 
     def _list(self, url: str) -> _StatusList:
         if url not in self._read:
