@@ -12,6 +12,7 @@ import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = [
     "Base",
     "Database",
     "RowReader",
+    "as_utc",
     "is_database_unavailable",
     "is_storage_full",
     "normalise_url",
@@ -137,6 +139,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: SQLite hands back naive ones, and
+    what is stored is always UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def is_storage_full(error: BaseException) -> bool:

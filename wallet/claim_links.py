@@ -13,7 +13,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import CursorResult, DateTime, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -22,7 +22,7 @@ from issuers.batch import RowOutcome
 from issuers.errors import NotFoundError
 from issuers.learners import Learner
 from keys import Database
-from keys.database import Base
+from keys.database import Base, as_utc
 
 __all__ = [
     "CLAIM_LINK_TTL",
@@ -171,7 +171,7 @@ def redeem_claim_link(session: Session, secret: str, *, now: datetime) -> str:
         raise unknown
 
     link = session.get(ClaimLink, _digest(secret))
-    if link is None or _aware(link.expires_at) <= now:
+    if link is None or as_utc(link.expires_at) <= now:
         raise unknown
     learner = session.get(Learner, link.learner_id)
     if learner is None or learner.erased_at is not None:
@@ -195,8 +195,3 @@ def claim_url(base_url: str, secret: str) -> str:
 
 def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; what is stored is always UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

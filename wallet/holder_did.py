@@ -18,7 +18,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime, LargeBinary, String, delete, select
@@ -28,7 +28,7 @@ from credentials.data_integrity import verify_proof
 from credentials.errors import CredentialError
 from issuers.errors import InvalidInputError
 from issuers.learners import register_learner_did, registrable_learner
-from keys.database import Base
+from keys.database import Base, as_utc
 from keys.errors import CredbankError
 from keys.multikey import decode_multikey, encode_multikey
 from keys.signers import ED25519
@@ -202,7 +202,7 @@ def _live_challenge(
     found = session.get(DIDChallenge, _digest(given))
     if found is None or found.learner_id != learner_id:
         raise refused
-    if _aware(found.expires_at) <= now:
+    if as_utc(found.expires_at) <= now:
         raise refused
     return found
 
@@ -236,8 +236,3 @@ def _shown(value: Any) -> str:
 
 def _digest(challenge: str) -> bytes:
     return hashlib.sha256(challenge.encode()).digest()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; what is stored is always UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
