@@ -620,8 +620,9 @@ def _check_sources(app: Services, data: dict[str, Any]) -> dict[str, SourceCheck
     their deposit ran (credits/sources.py), by deposit id.
 
     The request is checked first, so that no one else makes this service fetch
-    anything. The checks run outside any transaction: fetching a status list may
-    take seconds, and must hold no lock. A deposit found revoked is withdrawn at
+    anything. The checks run outside the write transaction (each verification
+    reads in one of its own): fetching a status list may take seconds, and must
+    hold no lock. A deposit found revoked is withdrawn at
     once, in a transaction of its own: that stands whatever becomes of this
     request, and the evaluation then no longer sees it.
     """
