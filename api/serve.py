@@ -4,15 +4,20 @@
 so does `api/gunicorn_conf.py` for running gunicorn directly:
 `gunicorn -c python:api.gunicorn_conf 'api.wsgi:app'`. The choices:
 
-- gthread workers, `CREDBANK_WORKERS` of them with `CREDBANK_THREADS` threads: a
-  thread holds a keep-alive connection and waits on the database while others run.
+- gthread workers (api/workers.py's, which share connections out fairly), with
+  `CREDBANK_WORKERS` of them with `CREDBANK_THREADS` threads: a thread serves a
+  request and waits on the database while others run; idle keep-alive
+  connections wait in the worker's poller and hold no thread.
 - No preload. Each worker imports and builds its own app after the fork, so it has
   its own database pool (a connection must never cross a fork) and its own key
   store, which decrypts a private key in that worker when it first signs with it.
   The master holds no connection and no decrypted key; the price is that each
   worker starts on its own (about a second).
-- max_requests 10,000 with a jitter of 1,000: workers are replaced now and then, so
-  slow growth of memory cannot go on for ever, and not all at once.
+- max_requests 200,000 with a jitter of 20,000: workers are replaced now and then,
+  so slow growth of memory cannot go on for ever, and not all at once. Not much
+  more often: a worker that exits sends its kept-alive clients to the others, and
+  until they are spread again (api/workers.py) some requests wait longer. At
+  10,000 a worker was replaced every ten seconds under full load.
 - timeout 60 s (a worker whose main loop is silent that long is replaced; gthread
   requests may run longer), graceful_timeout 30 s (on SIGTERM, requests in flight
   get that long to finish), keepalive 5 s (behind a load balancer whose idle
@@ -48,8 +53,8 @@ from api.metrics import MULTIPROC_ENV, retire_worker_files, use_multiprocess_dir
 
 __all__ = ["gunicorn_settings", "prepare_metrics_dir", "serve"]
 
-MAX_REQUESTS = 10_000
-MAX_REQUESTS_JITTER = 1_000
+MAX_REQUESTS = 200_000
+MAX_REQUESTS_JITTER = 20_000
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +108,7 @@ def gunicorn_settings(
 
     return {
         "workers": config.workers,
-        "worker_class": "gthread",
+        "worker_class": "api.workers.ThreadWorker",
         "threads": config.threads,
         "preload_app": False,
         "timeout": 60,
