@@ -38,7 +38,7 @@ def verify_here(
     now: datetime | None = None,
     learner_names: bool = True,
 ) -> VerificationResult:
-    """Verify `given` with everything this service knows, in one read transaction.
+    """Verify `given` with everything this service knows, in one read.
 
     `learner_names=False` leaves the learner out of the summary (the VC-API does
     not show it), which saves decrypting it.
@@ -54,8 +54,9 @@ def verify_here(
 def service_facts(
     app: Services, *, learner_names: bool = False
 ) -> Iterator[ServiceFacts]:
-    """This service's facts, read in one transaction: on a driver connection from
-    the pool, or, to show learners' names (the ORM decrypts them), in a session."""
+    """This service's facts: read on a driver connection from the pool
+    (`Database.reading`), or, to show learners' names (the ORM decrypts them), in
+    a session's transaction."""
     if not learner_names:
         with app.database.reading() as reader:
             yield ServiceFacts(

@@ -22,6 +22,7 @@ __all__ = [
     "IssuerFacts",
     "LogFacts",
     "NoFacts",
+    "Questions",
     "StatusListNotHeld",
     "StatusReading",
     "UnavailableFact",
@@ -99,12 +100,29 @@ class LogFacts:
     learner: str = ""
 
 
+@dataclass(frozen=True)
+class Questions:
+    """What the procedure is about to ask of its facts about one credential: the
+    issuer's DID (its registration and keys), the achievement, the credential's id
+    (its log entry) and the URLs of the status lists its entries name."""
+
+    issuer: str | None
+    achievement: str | None
+    credential_id: str | None
+    status_lists: tuple[str, ...]
+
+
 class Facts(Protocol):
     # True only when every digest `log` compares with was made by
     # `credential_digest` (this service's own log). Then a vc+jwt payload whose
     # own hash is the logged digest is that canonical form, and step 10 need not
     # canonicalise the credential again; from a log someone else wrote, it must.
     digests_are_canonical: bool
+
+    def expect(self, questions: Questions) -> None:
+        """A hint, before any question is asked: a source may read the answers
+        together (a database in one round trip). Answers must not change by it."""
+        ...
 
     def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
         """Raises UnavailableFact when the list cannot be read, StatusListNotHeld
@@ -124,6 +142,9 @@ class NoFacts:
     """Knows nothing: status lists are unreadable, nothing is registered here."""
 
     digests_are_canonical = False
+
+    def expect(self, questions: Questions) -> None:
+        pass
 
     def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
         raise UnavailableFact(f"offline: the status list {list_url} was not read")

@@ -42,6 +42,7 @@ from verify.facts import (
     AchievementFacts,
     Facts,
     LogFacts,
+    Questions,
     StatusListNotHeld,
     StatusReading,
     UnavailableFact,
@@ -202,8 +203,11 @@ def verify_credential(
             return VerificationResult(tuple(run.checks), credential, parsed.format)
         run.add(1, "format", PASSED, "format.data-integrity", suite=str(suite))
 
-    # Step 2: the verification method, and whose it is.
+    # Everything steps 2 to 10 will ask, so that a database answers it at once.
     issuer_id = _issuer_id(credential)
+    facts.expect(_questions(credential, issuer_id))
+
+    # Step 2: the verification method, and whose it is.
     key = _resolve(run, parsed, issuer_id, resolver)
 
     # Step 3: the signature.
@@ -251,6 +255,22 @@ def verify_credential(
 
     summary = _summary(credential, issuer, achievement, logged)
     return VerificationResult(tuple(run.checks), credential, parsed.format, summary)
+
+
+def _questions(credential: Mapping[str, Any], issuer_id: str | None) -> Questions:
+    lists = []
+    for entry in _as_list(credential.get("credentialStatus")):
+        try:
+            lists.append(parse_status_entry(entry).list_url)
+        except CredentialError:
+            continue  # step 6 says what is wrong with it
+    credential_id = credential.get("id")
+    return Questions(
+        issuer=issuer_id,
+        achievement=_achievement_id(credential),
+        credential_id=credential_id if isinstance(credential_id, str) else None,
+        status_lists=tuple(lists),
+    )
 
 
 def _resolve(
