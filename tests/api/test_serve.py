@@ -14,9 +14,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
+import gunicorn.config
 import pytest
+from gunicorn import glogging
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.config import Config
@@ -207,12 +210,33 @@ def test_gunicorn_settings_follow_the_configuration(tmp_path: Path) -> None:
     assert settings["graceful_timeout"] < settings["timeout"]
     assert settings["forwarded_allow_ips"] == "10.0.0.0/8,192.0.2.7"
     assert settings["accesslog"] is None
+    assert settings["logger_class"] == "api.serve.GunicornLogger"
     assert settings["loglevel"] == "warning"
     assert settings["logconfig_dict"]["root"]["level"] == "WARNING"
     assert settings["logconfig_dict"]["formatters"]["credbank"] == {"()": JSONFormatter}
     # gunicorn calls these with (server, worker) and (server).
     settings["on_exit"](None)
     assert tmp_path.exists()  # not ours to remove
+
+
+def test_gunicorn_formats_no_access_line_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = gunicorn_settings(Config.from_env({}), tmp_path, owned=False)
+    cfg = gunicorn.config.Config()
+    for name in ("accesslog", "logger_class", "logconfig_dict", "errorlog"):
+        cfg.set(name, settings[name])
+    formatted: list[object] = []
+    monkeypatch.setattr(
+        glogging.Logger, "atoms", lambda *args: formatted.append(args) or {}
+    )
+    request_time = timedelta(milliseconds=3)
+
+    cfg.logger_class(cfg).access(None, None, {}, request_time)
+    assert formatted == []
+    # gunicorn's own logger, with the same settings, would have formatted one.
+    glogging.Logger(cfg).access(None, None, {}, request_time)
+    assert len(formatted) == 1
 
 
 def test_the_config_file_reads_the_environment(env: dict[str, str]) -> None:
