@@ -100,9 +100,9 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[RowReader]:
-        """A read transaction on a pooled driver connection, with no ORM session:
-        for hot paths that only read (verification), where the session's own work
-        costs more than their queries. It reads as `transaction()` does: from one
+        """A read on a pooled driver connection, with no ORM session: for hot
+        paths that only read (verification), where the session's own work costs
+        more than their queries. It reads as `transaction()` does: from one
         snapshot on SQLite; on PostgreSQL each statement from its own snapshot, as
         read committed does, but outside a transaction block (autocommit), which
         saves the BEGIN and COMMIT round trips."""
@@ -115,9 +115,8 @@ class Database:
                 # pysqlite's own transaction handling is off (_configure_sqlite).
                 reader.rows("BEGIN", ())
             else:
-                # Under read committed each statement reads from its own snapshot,
-                # in a transaction or not: no BEGIN and COMMIT, two round trips
-                # fewer, and a pipeline of reads (RowReader.rows_together) costs one.
+                # No BEGIN or COMMIT (see above): a pipeline of reads
+                # (RowReader.rows_together) then costs one round trip in all.
                 driver.autocommit = True
             yield reader
             reader.commit()

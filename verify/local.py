@@ -89,7 +89,8 @@ class ServiceFacts:
 
     def expect(self, questions: Questions) -> None:
         """Read what the procedure will ask in one go: on PostgreSQL one round trip
-        in place of seven. The transaction is the same, so the answers are too."""
+        in place of seven. Each answer is read in the same `Database.reading` as
+        it would be when asked, so none is older than that read."""
         asked: list[tuple[str, tuple[Any, ...]]] = [(_LATEST_CHECKPOINT, ())]
         slug = self._slug(questions.issuer) if questions.issuer else None
         if slug is not None:
