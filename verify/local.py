@@ -95,16 +95,15 @@ class ServiceFacts:
         slug = self._slug(questions.issuer) if questions.issuer else None
         if slug is not None:
             asked += [(_ISSUER, (slug,)), (_KEY_SET, (issuer_key_owner(slug),))]
-        if questions.achievement is not None and questions.achievement.startswith(
-            self._achievement_prefix
-        ):
-            achievement = questions.achievement.removeprefix(self._achievement_prefix)
+        achievement = self._achievement_key(questions.achievement or "")
+        if achievement is not None:
             asked.append((_ACHIEVEMENT, (achievement,)))
         if questions.credential_id is not None:
             asked.append((_RECORD, (questions.credential_id,)))
         for url in dict.fromkeys(questions.status_lists):
-            if url.startswith(self._status_prefix):
-                asked.append((_STATUS_LIST, (url.removeprefix(self._status_prefix),)))
+            list_id = self._status_list_id(url)
+            if list_id is not None:
+                asked.append((_STATUS_LIST, (list_id,)))
         answers = self._reader.rows_together(asked)
         self._answers.update(zip(asked, answers, strict=True))
 
@@ -113,9 +112,9 @@ class ServiceFacts:
         return found if found is not None else self._reader.rows(sql, params)
 
     def status_bit(self, list_url: str, index: int, purpose: str) -> StatusReading:
-        if not list_url.startswith(self._status_prefix):
+        list_id = self._status_list_id(list_url)
+        if list_id is None:
             raise StatusListNotHeld(f"the status list {list_url} is not served here")
-        list_id = list_url.removeprefix(self._status_prefix)
         rows = self._read(_STATUS_LIST, (list_id,))
         if not rows:
             raise UnavailableFact(f"no status list {list_id!r} here")
@@ -151,12 +150,10 @@ class ServiceFacts:
         )
 
     def achievement(self, achievement_id: str) -> AchievementFacts | None:
-        if not achievement_id.startswith(self._achievement_prefix):
+        key = self._achievement_key(achievement_id)
+        if key is None:
             return None
-        rows = self._read(
-            _ACHIEVEMENT,
-            (achievement_id.removeprefix(self._achievement_prefix),),
-        )
+        rows = self._read(_ACHIEVEMENT, (key,))
         if not rows:
             return None
         status, retired_at, definition = rows[0]
@@ -221,6 +218,19 @@ class ServiceFacts:
         if not rows:
             raise UnavailableFact("the log has no checkpoint yet")
         return _open_checkpoint(rows[0][0], self._log)
+
+    # What each question is asked by, here: `expect` and the answers use these
+    # same keys, so an answer read ahead is found again.
+
+    def _status_list_id(self, url: str) -> str | None:
+        if not url.startswith(self._status_prefix):
+            return None
+        return url.removeprefix(self._status_prefix)
+
+    def _achievement_key(self, achievement_id: str) -> str | None:
+        if not achievement_id.startswith(self._achievement_prefix):
+            return None
+        return achievement_id.removeprefix(self._achievement_prefix)
 
     def _slug(self, did: str) -> str | None:
         if not did.startswith(self._issuer_prefix):

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,14 +62,20 @@ def _wait_for(process: subprocess.Popen[str], url: str) -> tuple[int, str]:
 Server = tuple[str, subprocess.Popen[str]]
 
 
-def _serve(env: dict[str, str], *args: str) -> Iterator[Server]:
-    """Start `credbank serve` on a free port; stop it (SIGTERM) afterwards."""
+@contextmanager
+def _serve(env: dict[str, str], *args: str, quiet: bool = False) -> Iterator[Server]:
+    """Start `credbank serve` on a free port; stop it (SIGTERM) afterwards.
+
+    `quiet` sends its output nowhere: a load of requests writes more access lines
+    than a pipe nobody reads while it runs can hold.
+    """
     port = _free_port()
+    output = subprocess.DEVNULL if quiet else subprocess.PIPE
     process = subprocess.Popen(
         [str(CREDBANK), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=output,
         text=True,
     )
     try:
@@ -84,12 +91,14 @@ def _serve(env: dict[str, str], *args: str) -> Iterator[Server]:
 
 @pytest.fixture
 def dev_server(env: dict[str, str], migrated: Config) -> Iterator[Server]:
-    yield from _serve(env, "--dev")
+    with _serve(env, "--dev") as server:
+        yield server
 
 
 @pytest.fixture
 def gunicorn_server(env: dict[str, str], migrated: Config) -> Iterator[Server]:
-    yield from _serve({**env, "CREDBANK_WORKERS": "1"})
+    with _serve({**env, "CREDBANK_WORKERS": "1"}) as server:
+        yield server
 
 
 def test_dev_server_answers_healthz(
@@ -372,25 +381,17 @@ def test_a_replaced_worker_gets_its_share_of_kept_alive_connections(
     # that exits reconnect to the one left, which keeps them alive for as long
     # as they send; the worker started in its place then gets no connection.
     clients = 16
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(CREDBANK), "serve", "--port", str(port)],
-        env={
-            **env,
-            "CREDBANK_WORKERS": "2",
-            "CREDBANK_THREADS": "2",
-            "CREDBANK_RATE_LIMIT": "off",
-        },
-        # Thousands of access log lines would fill a pipe nobody reads yet.
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    quiet_env = {
+        **env,
+        "CREDBANK_WORKERS": "2",
+        "CREDBANK_THREADS": "2",
+        "CREDBANK_RATE_LIMIT": "off",
+    }
     start = threading.Barrier(clients + 1)
     stop = threading.Event()
     answers: list[int] = []
 
-    def client() -> None:
+    def client(port: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         start.wait()
         while not stop.is_set():
@@ -404,28 +405,30 @@ def test_a_replaced_worker_gets_its_share_of_kept_alive_connections(
             answers.append(response.status)
         connection.close()
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    try:
-        _wait_for(process, f"http://127.0.0.1:{port}/healthz")
-        first, second = _wait_for_workers(process.pid, 2)
-        for thread in threads:
-            thread.start()
-        start.wait()
-        time.sleep(1.0)
-        os.kill(first, signal.SIGTERM)
-        deadline = time.monotonic() + START_TIMEOUT
-        while len(workers := _children(process.pid)) != 2 or first in workers:
-            assert time.monotonic() < deadline, "the worker was not replaced"
-            time.sleep(0.1)
-        (replacement,) = set(workers) - {second}
-        time.sleep(3.0)
-        held = {pid: _connections_held(pid, port) for pid in (second, replacement)}
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=20)
-        process.terminate()
-        process.communicate(timeout=30)
+    with _serve(quiet_env, quiet=True) as (url, process):
+        port = int(url.rsplit(":", 1)[1])
+        threads = [
+            threading.Thread(target=client, args=(port,)) for _ in range(clients)
+        ]
+        try:
+            _wait_for(process, f"{url}/healthz")
+            first, second = _wait_for_workers(process.pid, 2)
+            for thread in threads:
+                thread.start()
+            start.wait()
+            time.sleep(1.0)
+            os.kill(first, signal.SIGTERM)
+            deadline = time.monotonic() + START_TIMEOUT
+            while len(workers := _children(process.pid)) != 2 or first in workers:
+                assert time.monotonic() < deadline, "the worker was not replaced"
+                time.sleep(0.1)
+            (replacement,) = set(workers) - {second}
+            time.sleep(3.0)
+            held = {pid: _connections_held(pid, port) for pid in (second, replacement)}
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=20)
 
     assert set(answers) == {200}
     # 8 of 16 would be an even share; some are reconnecting at any moment.
